@@ -1,0 +1,276 @@
+// In-process fault-injecting HTTP proxy for tests: SDK client -> proxy -> local moto_server.
+// Faults are set from the test itself (add/clear), so no control endpoint is exposed on the wire.
+// Measured SDK behaviour under each fault: /work/shared/notes/test-infra.md §5.
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+export type FaultMode =
+  | 'throttle' | 'http500' | '503' | 'reset' | 'reset-after'
+  | 'delay' | 'hang' | 'deny' | 'hook';
+
+export interface Fault {
+  /** X-Amz-Target operation name, e.g. 'UpdateSecretVersionStage'; undefined = any. */
+  target?: string;
+  mode: FaultMode;
+  /** How many matching requests to fault; default 1; Infinity allowed. */
+  times?: number;
+  /** For 'delay': how long to hold the request before forwarding it (default 1000). */
+  delayMs?: number;
+  /** For 'deny' (and overrides the text of the other injected errors). */
+  message?: string;
+  /** For 'hook': awaited before forwarding, e.g. another writer moving a label. */
+  hook?: () => Promise<void>;
+  /** Only requests whose parsed JSON body satisfies this are faulted. */
+  match?: (body: Record<string, unknown>) => boolean;
+}
+
+export interface LogEntry {
+  target: string;
+  fault: FaultMode | null;
+  body: Record<string, unknown>;
+}
+
+export interface FaultProxy {
+  /** http://127.0.0.1:PORT, to pass as the SDK client's endpoint. */
+  endpoint: string;
+  add(...f: Fault[]): void;
+  /** Drops pending faults and empties the log (the log array keeps its identity). */
+  clear(): void;
+  /** Every request received, faulted or not, in arrival order. */
+  log: LogEntry[];
+  /** Requests received for one operation, or all requests when target is undefined. */
+  count(target?: string): number;
+  /** Stops listening and destroys every socket, timer and upstream request it opened. */
+  close(): Promise<void>;
+}
+
+interface ArmedFault extends Fault { left: number }
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const MODES = new Set<FaultMode>([
+  'throttle', 'http500', '503', 'reset', 'reset-after', 'delay', 'hang', 'deny', 'hook',
+]);
+// Hop-by-hop headers must not be copied: the proxy re-frames the buffered body itself.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
+
+/** Throws unless upstream is plain HTTP on a loopback host: tests must never leave the machine. */
+function parseUpstream(upstream: string): URL {
+  const url = new URL(upstream);
+  if (url.protocol !== 'http:' || !LOOPBACK_HOSTS.has(url.hostname)) {
+    const allowed = '127.0.0.1/localhost/[::1]';
+    throw new Error(`fault proxy: upstream must be http on ${allowed}, got ${upstream}`);
+  }
+  return url;
+}
+
+function validate(f: Fault): void {
+  const times = f.times ?? 1;
+  if (!MODES.has(f.mode)) throw new Error(`fault proxy: unknown mode ${String(f.mode)}`);
+  if (!(times > 0)) throw new Error(`fault proxy: times must be > 0, got ${times}`);
+  if (f.mode === 'hook' && !f.hook) throw new Error("fault proxy: mode 'hook' needs hook()");
+  if (f.delayMs !== undefined && !(f.delayMs >= 0)) {
+    throw new Error(`fault proxy: delayMs must be >= 0, got ${f.delayMs}`);
+  }
+}
+
+function operationOf(req: IncomingMessage): string {
+  const header = req.headers['x-amz-target'];
+  return String(Array.isArray(header) ? header[0] : header ?? '').split('.').pop() ?? '';
+}
+
+function parseBody(raw: Buffer): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(raw.toString('utf8'));
+    const isObject = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+    return isObject ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {}; // moto control calls and other non-JSON bodies are still logged, with {}
+  }
+}
+
+export function denyMessage(op: string, body: Record<string, unknown>): string {
+  const resource = typeof body.SecretId === 'string' ? body.SecretId : '*';
+  return `User: arn:aws:iam::123456789012:user/test is not authorized to perform: `
+    + `secretsmanager:${op} on resource: ${resource} because no identity-based policy `
+    + `allows the secretsmanager:${op} action`;
+}
+
+/** Answers like the AWS JSON 1.1 protocol does, so the SDK maps it to a typed exception. */
+function sendError(res: ServerResponse, status: number, type: string, message: string): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = JSON.stringify({ __type: type, message });
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-errortype': type,
+    'x-amzn-requestid': `fault-proxy-${Date.now()}`,
+  });
+  res.end(body);
+}
+
+function readAll(stream: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+interface Upstream { status: number; headers: http.OutgoingHttpHeaders; body: Buffer }
+
+class FaultProxyServer implements FaultProxy {
+  endpoint = '';
+  readonly log: LogEntry[] = [];
+  private faults: ArmedFault[] = [];
+  private readonly server = http.createServer((q, s) => void this.handle(q, s));
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  // Own agent so close() can destroy upstream sockets without touching the global agent.
+  private readonly agent = new http.Agent({ keepAlive: true });
+  private closed = false;
+
+  constructor(private readonly upstream: URL) {
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const addr = this.server.address();
+    if (addr === null || typeof addr === 'string') throw new Error('fault proxy: no address');
+    this.endpoint = `http://127.0.0.1:${addr.port}`;
+  }
+
+  add(...faults: Fault[]): void {
+    faults.forEach(validate);
+    this.faults.push(...faults.map((f) => ({ ...f, left: f.times ?? 1 })));
+  }
+
+  clear(): void {
+    this.faults = [];
+    this.log.length = 0;
+  }
+
+  count(target?: string): number {
+    return this.log.filter((e) => target === undefined || e.target === target).length;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Destroying the sockets is what ends a 'hang'; server.close() alone waits for them.
+    for (const s of this.sockets) s.destroy();
+    this.agent.destroy();
+    await stopped;
+  }
+
+  /** First armed fault for this request; consumes one of its uses. */
+  private take(target: string, body: Record<string, unknown>): ArmedFault | undefined {
+    const hit = this.faults.find((f) => f.left > 0
+      && (f.target === undefined || f.target === target)
+      && (f.match === undefined || f.match(body)));
+    if (hit) hit.left -= 1;
+    this.faults = this.faults.filter((f) => f.left > 0);
+    return hit;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const raw = await readAll(req);
+      const target = operationOf(req);
+      const body = parseBody(raw);
+      const fault = this.take(target, body);
+      this.log.push({ target, fault: fault?.mode ?? null, body });
+      await this.apply(fault, target, body, req, res, raw);
+    } catch (err) {
+      // A throwing match()/hook() or a dead upstream must be loud, not a silent pass-through.
+      sendError(res, 502, 'FaultProxyError', `fault proxy: ${String(err)}`);
+    }
+  }
+
+  private async apply(
+    fault: ArmedFault | undefined, target: string, body: Record<string, unknown>,
+    req: IncomingMessage, res: ServerResponse, raw: Buffer,
+  ): Promise<void> {
+    const msg = fault?.message;
+    switch (fault?.mode) {
+      case undefined: return this.relay(req, res, raw);
+      case 'throttle': return sendError(res, 400, 'ThrottlingException', msg ?? 'Rate exceeded');
+      case 'http500': return sendError(res, 500, 'InternalServiceError', msg ?? 'injected 500');
+      case '503': return sendError(res, 503, 'ServiceUnavailable', msg ?? 'injected 503');
+      case 'deny':
+        return sendError(res, 400, 'AccessDeniedException', msg ?? denyMessage(target, body));
+      case 'reset': return void req.socket.resetAndDestroy();
+      case 'reset-after':
+        await this.forward(req, raw); // moto applies the request; its answer is thrown away
+        return void req.socket.resetAndDestroy();
+      case 'delay':
+        await this.sleep(fault.delayMs ?? 1000);
+        return this.relay(req, res, raw);
+      case 'hang': return; // socket stays open until the client gives up or close()
+      case 'hook':
+        await fault.hook?.();
+        return this.relay(req, res, raw);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.timers.delete(t); resolve(); }, ms);
+      this.timers.add(t);
+    });
+  }
+
+  private async relay(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+    const up = await this.forward(req, raw);
+    // The client may have timed out meanwhile; moto has applied the request regardless.
+    if (res.destroyed || res.headersSent) return;
+    res.writeHead(up.status, { ...up.headers, 'content-length': up.body.length });
+    res.end(up.body);
+  }
+
+  private forward(req: IncomingMessage, raw: Buffer): Promise<Upstream> {
+    if (this.closed) return Promise.reject(new Error('closed'));
+    return new Promise((resolve, reject) => {
+      const out = http.request({
+        host: this.upstream.hostname.replace(/^\[|\]$/g, ''),
+        port: this.upstream.port || 80,
+        method: req.method,
+        path: req.url,
+        headers: { ...stripHopByHop(req.headers), 'content-length': raw.length },
+        agent: this.agent,
+      }, (answer) => {
+        readAll(answer).then((buf) => resolve({
+          status: answer.statusCode ?? 502, headers: stripHopByHop(answer.headers), body: buf,
+        }), reject);
+      });
+      out.on('error', reject);
+      out.end(raw);
+    });
+  }
+}
+
+function stripHopByHop(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const kept: http.OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v !== undefined && !HOP_BY_HOP.has(k)) kept[k] = v;
+  }
+  return kept;
+}
+
+/** Starts a proxy on 127.0.0.1 (random port) in front of a loopback upstream such as moto. */
+export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
+  const proxy = new FaultProxyServer(parseUpstream(upstream));
+  await proxy.listen();
+  return proxy;
+}
