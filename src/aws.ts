@@ -1,0 +1,208 @@
+/**
+ * The only door to AWS. Builds the Secrets Manager client and exposes the few calls rotctl
+ * makes. No other module imports the SDK. Values read by the probe are dropped here, at once.
+ */
+import {
+  CancelRotateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+  type DescribeSecretCommandOutput,
+  type SecretVersionsListEntry,
+} from '@aws-sdk/client-secrets-manager';
+
+import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
+
+import { callLogger, type CallLog } from './call-log.js';
+import { describeAwsError, isAwsError } from './aws-errors.js';
+import type { LabelMove } from './plan.js';
+import {
+  PENDING,
+  CURRENT,
+  labelMap,
+  type LabelMap,
+  type SecretSnapshot,
+  type ValuePresence,
+  type VersionInfo,
+} from './state.js';
+
+export interface ConnectOptions {
+  region: string | undefined;
+  profile: string | undefined;
+  endpoint: string | undefined;
+  log: CallLog | undefined;
+}
+
+export interface Secrets {
+  readonly region: string;
+  readSnapshot(secretId: string): Promise<SecretSnapshot>;
+  readLabels(arn: string): Promise<LabelMap>;
+  cancelRotation(arn: string): Promise<void>;
+  moveLabel(arn: string, move: LabelMove): Promise<void>;
+  close(): void;
+}
+
+const MAX_VERSION_PAGES = 200;
+
+function envNumber(name: string, fallback: number): number {
+  const raw = Number(process.env[name]);
+  return Number.isFinite(raw) && raw > 0 ? raw : fallback;
+}
+
+export async function connect(opts: ConnectOptions): Promise<Secrets> {
+  // NOTE: the SDK warns on Node 20 when a client is built; rotctl pins its SDK version.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const client = new SecretsManagerClient({
+    ...(opts.region ? { region: opts.region } : {}),
+    ...(opts.profile ? { profile: opts.profile } : {}),
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    maxAttempts: envNumber('ROTCTL_MAX_ATTEMPTS', 4),
+    requestHandler: {
+      connectionTimeout: envNumber('ROTCTL_CONNECT_TIMEOUT_MS', 3_000),
+      requestTimeout: envNumber('ROTCTL_REQUEST_TIMEOUT_MS', 10_000),
+      throwOnRequestTimeout: true,
+    },
+  });
+  if (opts.log) {
+    const logger = callLogger(opts.log) as unknown as InitializeMiddleware<object, MetadataBearer>;
+    client.middlewareStack.add(logger, { step: 'initialize', name: 'rotctlCallLog' });
+  }
+  const region = await client.config.region();
+  return bindCalls(client, region);
+}
+
+function bindCalls(client: SecretsManagerClient, region: string): Secrets {
+  const readLabels = async (arn: string): Promise<LabelMap> =>
+    labelMap((await listVersions(client, arn)).map(toVersion));
+
+  return {
+    region,
+    readSnapshot: (secretId) => readSnapshot(client, region, secretId),
+    readLabels,
+    cancelRotation: async (arn) => {
+      await client.send(new CancelRotateSecretCommand({ SecretId: arn }));
+    },
+    moveLabel: async (arn, move) => {
+      await client.send(new UpdateSecretVersionStageCommand({
+        SecretId: arn,
+        VersionStage: move.label,
+        ...(move.moveTo ? { MoveToVersionId: move.moveTo } : {}),
+        ...(move.removeFrom ? { RemoveFromVersionId: move.removeFrom } : {}),
+      }));
+    },
+    close: () => client.destroy(),
+  };
+}
+
+async function readSnapshot(
+  client: SecretsManagerClient,
+  region: string,
+  secretId: string,
+): Promise<SecretSnapshot> {
+  const described = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
+  const arn = described.ARN ?? secretId;
+  const versions = (await listVersions(client, arn)).map(toVersion);
+  await probePending(client, arn, versions);
+  return toSnapshot(described, arn, region, versions);
+}
+
+async function listVersions(
+  client: SecretsManagerClient,
+  arn: string,
+): Promise<SecretVersionsListEntry[]> {
+  const all: SecretVersionsListEntry[] = [];
+  let token: string | undefined;
+  for (let page = 0; page < MAX_VERSION_PAGES; page++) {
+    const out = await client.send(new ListSecretVersionIdsCommand({
+      SecretId: arn,
+      IncludeDeprecated: true,
+      MaxResults: 100,
+      ...(token ? { NextToken: token } : {}),
+    }));
+    all.push(...(out.Versions ?? []));
+    // NOTE: an empty NextToken ends the list too (moto sends "" on every page).
+    token = out.NextToken || undefined;
+    if (!token) return all;
+  }
+  throw new Error(`ListSecretVersionIds returned more than ${MAX_VERSION_PAGES} pages`);
+}
+
+function toVersion(entry: SecretVersionsListEntry): VersionInfo {
+  return {
+    id: entry.VersionId ?? '',
+    labels: [...(entry.VersionStages ?? [])].sort(),
+    createdDate: entry.CreatedDate,
+    lastAccessedDate: entry.LastAccessedDate,
+    value: 'not-checked',
+  };
+}
+
+/** Only the pending version's value matters to the decision, so only it is probed. */
+async function probePending(
+  client: SecretsManagerClient,
+  arn: string,
+  versions: VersionInfo[],
+): Promise<void> {
+  const pending = versions.find((v) => v.labels.includes(PENDING));
+  if (!pending || pending.labels.includes(CURRENT)) return;
+  const probe = await probeValue(client, arn, pending.id);
+  pending.value = probe.value;
+  pending.valueNote = probe.note;
+}
+
+async function probeValue(
+  client: SecretsManagerClient,
+  arn: string,
+  versionId: string,
+): Promise<{ value: ValuePresence; note?: string }> {
+  try {
+    const out = await client.send(new GetSecretValueCommand({ SecretId: arn, VersionId: versionId }));
+    const has = out.SecretString !== undefined || out.SecretBinary !== undefined;
+    return { value: has ? 'present' : 'absent' };
+  } catch (err) {
+    // The error text of this call is never shown: it is the one call whose answer holds values.
+    return classifyProbeError(err);
+  }
+}
+
+function classifyProbeError(err: unknown): { value: ValuePresence; note: string } {
+  const name = isAwsError(err) ? err.name : 'Error';
+  const message = err instanceof Error ? err.message : '';
+  if (name === 'ResourceNotFoundException' && /secret value/i.test(message)) {
+    return { value: 'absent', note: 'no value stored' };
+  }
+  if (name === 'AccessDeniedException' && /kms/i.test(message)) {
+    return { value: 'unknown', note: 'no kms:Decrypt on the secret\'s key' };
+  }
+  if (name === 'AccessDeniedException') {
+    return { value: 'unknown', note: 'no secretsmanager:GetSecretValue' };
+  }
+  if (name === 'DecryptionFailure') return { value: 'unknown', note: 'KMS could not decrypt it' };
+  return { value: 'unknown', note: `check failed (${describeAwsError(err).kind})` };
+}
+
+function toSnapshot(
+  d: DescribeSecretCommandOutput,
+  arn: string,
+  region: string,
+  versions: VersionInfo[],
+): SecretSnapshot {
+  return {
+    arn,
+    name: d.Name ?? arn,
+    region,
+    rotationEnabled: d.RotationEnabled === true,
+    rotationLambdaArn: d.RotationLambdaARN,
+    lastRotatedDate: d.LastRotatedDate,
+    nextRotationDate: d.NextRotationDate,
+    lastChangedDate: d.LastChangedDate,
+    deletedDate: d.DeletedDate,
+    owningService: d.OwningService,
+    primaryRegion: d.PrimaryRegion,
+    externalType: d.Type,
+    versions,
+    readAt: new Date(),
+  };
+}
