@@ -39,15 +39,28 @@ interface Run {
   ui: Ui;
   report: Report;
   aws?: Secrets;
+  /** A write is in flight: Ctrl-C must wait for its answer. */
+  writing: boolean;
 }
 
 let interrupted = false;
-const onSigint = (): void => {
-  interrupted = true;
-};
+
+/**
+ * Ctrl-C before the first write ends the run at once; after it, the write in flight finishes
+ * and nothing further is sent, so the summary can say exactly what was applied.
+ */
+function sigintHandler(run: Run): () => void {
+  return () => {
+    interrupted = true;
+    if (run.report.applied.length > 0 || run.writing) return;
+    process.stderr.write('\nInterrupted; nothing was written.\n');
+    process.exit(ExitCode.interrupted);
+  };
+}
 
 export async function cancel(secretId: string, opts: CancelOptions, ui: Ui): Promise<CancelOutcome> {
-  const run: Run = { secretId, opts, ui, report: newReport(secretId) };
+  const run: Run = { secretId, opts, ui, report: newReport(secretId), writing: false };
+  const onSigint = sigintHandler(run);
   process.on('SIGINT', onSigint);
   try {
     await readDecideApply(run);
@@ -167,7 +180,12 @@ async function write(run: Run, api: string, call: () => Promise<void>): Promise<
   if (interrupted) {
     throw new RotctlError(ExitCode.interrupted, `Interrupted before: ${api}`, appliedHint(run));
   }
-  await call();
+  run.writing = true;
+  try {
+    await call();
+  } finally {
+    run.writing = false;
+  }
   run.report.applied.push(api);
 }
 
