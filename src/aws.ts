@@ -61,7 +61,7 @@ export async function connect(opts: ConnectOptions): Promise<Secrets> {
     maxAttempts: envNumber('ROTCTL_MAX_ATTEMPTS', 4),
     requestHandler: {
       connectionTimeout: envNumber('ROTCTL_CONNECT_TIMEOUT_MS', 3_000),
-      requestTimeout: envNumber('ROTCTL_REQUEST_TIMEOUT_MS', 10_000),
+      requestTimeout: envNumber('ROTCTL_REQUEST_TIMEOUT_MS', 5_000),
       throwOnRequestTimeout: true,
     },
   });

@@ -200,7 +200,7 @@ async function applyMoveSteps(
   let labels = base;
   for (const move of plan.moves) {
     const expected = applyMoves(labels, [move]);
-    await writeMove(run, aws, snap.arn, move, expected);
+    await writeMove(run, aws, snap.arn, move, labels, expected);
     labels = expected;
   }
   return base;
@@ -237,19 +237,31 @@ function describeLabels(map: LabelMap): string {
 
 /**
  * A write whose answer was lost may still have been applied (and an SDK retry of it then
- * fails): before calling it a failure, read the labels and believe them.
+ * fails): before calling it a failure, read the labels and believe them. Labels that are
+ * neither as before nor as planned mean another writer is at work.
  */
-async function writeMove(run: Run, aws: Secrets, arn: string, move: LabelMove, want: LabelMap) {
+async function writeMove(
+  run: Run, aws: Secrets, arn: string, move: LabelMove, before: LabelMap, want: LabelMap,
+) {
   const api = moveCall(arn, move).api;
   try {
     await write(run, api, () => aws.moveLabel(arn, move));
   } catch (err) {
     if (!(err instanceof RotctlError) || err.exitCode === ExitCode.interrupted) throw err;
+    if (err.exitCode === ExitCode.awsRejected && /Access denied/.test(err.message)) throw err;
     const now = await aws.readLabels(arn).catch(() => undefined);
-    if (!now || !sameLabels(now, want)) throw err;
+    if (!now || sameLabels(now, before)) throw err;
+    if (!sameLabels(now, want)) throw changedByOther(run, arn, now);
     run.ui.warn(`the answer to ${move.label} was lost, but the labels show it was applied.`);
     run.report.applied.push(api);
   }
+}
+
+function changedByOther(run: Run, arn: string, now: LabelMap): RotctlError {
+  return new RotctlError(ExitCode.changed,
+    `The staging labels of ${arn} were changed by another writer during the repair. ` +
+      `Now: ${describeLabels(now)}`,
+    `${appliedHint(run)}. Run rotctl cancel again to see the new state.`);
 }
 
 const VERIFY_DELAYS_MS = [0, 250, 500, 1000, 2000];
