@@ -16,7 +16,8 @@ import {
 import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
 
 import { callLogger, type CallLog } from './call-log.js';
-import { describeAwsError, isAwsError } from './aws-errors.js';
+import { RotctlError } from './errors.js';
+import { describeAwsError, isAwsError, toRotctlError } from './aws-errors.js';
 import type { LabelMove } from './plan.js';
 import {
   PENDING,
@@ -69,8 +70,34 @@ export async function connect(opts: ConnectOptions): Promise<Secrets> {
     const logger = callLogger(opts.log) as unknown as InitializeMiddleware<object, MetadataBearer>;
     client.middlewareStack.add(logger, { step: 'initialize', name: 'rotctlCallLog' });
   }
-  const region = await client.config.region();
-  return bindCalls(client, region);
+  const region = await resolveRegion(client);
+  return bindCalls(guard(client, region), region);
+}
+
+async function resolveRegion(client: SecretsManagerClient): Promise<string> {
+  try {
+    return await client.config.region();
+  } catch (err) {
+    throw toRotctlError(err, { secret: '-', region: '-', operation: 'configuration' });
+  }
+}
+
+/**
+ * Every call goes through here, so every failure leaves this module as a RotctlError that
+ * names the operation, the secret and the region.
+ */
+function guard(client: SecretsManagerClient, region: string): SecretsManagerClient {
+  const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+  const guarded = async (command: { input: { SecretId?: string } }): Promise<unknown> => {
+    try {
+      return await send(command);
+    } catch (err) {
+      const operation = command.constructor.name.replace(/Command$/, '');
+      const secret = command.input.SecretId ?? '-';
+      throw toRotctlError(err, { secret, region, operation });
+    }
+  };
+  return Object.assign(Object.create(client) as SecretsManagerClient, { send: guarded });
 }
 
 function bindCalls(client: SecretsManagerClient, region: string): Secrets {
@@ -167,7 +194,8 @@ async function probeValue(
   }
 }
 
-function classifyProbeError(err: unknown): { value: ValuePresence; note: string } {
+function classifyProbeError(thrown: unknown): { value: ValuePresence; note: string } {
+  const err = thrown instanceof RotctlError ? thrown.cause : thrown;
   const name = isAwsError(err) ? err.name : 'Error';
   const message = err instanceof Error ? err.message : '';
   if (name === 'ResourceNotFoundException' && /secret value/i.test(message)) {

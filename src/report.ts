@@ -74,3 +74,10 @@ export function planJson(plan: Plan, calls: PlannedCall[], cliLines: string[]) {
     expectedLabels: plan.expected,
   };
 }
+
+/** The document in reading order, whatever order the run filled it in. */
+export function reportJson(r: Report): string {
+  const { schemaVersion, command, secret, before, state, plan, applied, after, undo, result } = r;
+  const ordered = { schemaVersion, command, secret, before, state, plan, applied, after, undo, result };
+  return JSON.stringify(ordered, null, 2);
+}

@@ -2,7 +2,7 @@
 import { ExitCode, RotctlError } from '../errors.js';
 import { checkEndpoint, checkRegion, parseTarget } from '../input.js';
 import type { Choice } from '../plan.js';
-import type { Report } from '../report.js';
+import { reportJson, type Report } from '../report.js';
 import { createUi, type Ui } from '../ui.js';
 import { cancel, type CancelOptions } from './cancel.js';
 
@@ -30,7 +30,7 @@ export async function runCancelCommand(secret: string, raw: Record<string, unkno
     return printError(ui, err as RotctlError, Boolean(flags.verbose), undefined);
   }
   const { report, error } = await cancel(options.secretId, options, ui);
-  if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (json) process.stdout.write(`${reportJson(report)}\n`);
   if (error) return printError(ui, error, Boolean(flags.verbose), report);
   if (!json) ui.out(ui.style.green(report.result.message));
   return report.result.exitCode;
