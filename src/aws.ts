@@ -7,9 +7,11 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
+  ListSecretsCommand,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
   type DescribeSecretCommandOutput,
+  type SecretListEntry,
   type SecretVersionsListEntry,
 } from '@aws-sdk/client-secrets-manager';
 
@@ -29,6 +31,16 @@ import {
   type VersionInfo,
 } from './state.js';
 
+export interface SecretSummary {
+  arn: string;
+  name: string;
+  rotationEnabled: boolean;
+  nextRotationDate: Date | undefined;
+  owningService: string | undefined;
+  primaryRegion: string | undefined;
+  labels: LabelMap;
+}
+
 export interface ConnectOptions {
   region: string | undefined;
   profile: string | undefined;
@@ -40,6 +52,11 @@ export interface Secrets {
   readonly region: string;
   readSnapshot(secretId: string): Promise<SecretSnapshot>;
   readLabels(arn: string): Promise<LabelMap>;
+  /** DescribeSecret alone: labels from VersionIdsToStages, no dates, no value probe. */
+  describeSecret(secretId: string): Promise<SecretSnapshot>;
+  listVersionInfo(arn: string): Promise<VersionInfo[]>;
+  /** Every page of ListSecrets; onPage reports progress as secrets arrive. */
+  listSecrets(onPage?: (seen: number) => void): Promise<SecretSummary[]>;
   cancelRotation(arn: string): Promise<void>;
   moveLabel(arn: string, move: LabelMove): Promise<void>;
   close(): void;
@@ -108,6 +125,12 @@ function bindCalls(client: SecretsManagerClient, region: string): Secrets {
     region,
     readSnapshot: (secretId) => readSnapshot(client, region, secretId),
     readLabels,
+    describeSecret: async (secretId) => {
+      const d = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
+      return toSnapshot(d, d.ARN ?? secretId, region, versionsFromStages(d.VersionIdsToStages));
+    },
+    listVersionInfo: async (arn) => (await listVersions(client, arn)).map(toVersion),
+    listSecrets: (onPage) => listSecrets(client, onPage),
     cancelRotation: async (arn) => {
       await client.send(new CancelRotateSecretCommand({ SecretId: arn }));
     },
@@ -154,6 +177,50 @@ async function listVersions(
     if (!token) return all;
   }
   throw new Error(`ListSecretVersionIds returned more than ${MAX_VERSION_PAGES} pages`);
+}
+
+async function listSecrets(
+  client: SecretsManagerClient,
+  onPage?: (seen: number) => void,
+): Promise<SecretSummary[]> {
+  const all: SecretSummary[] = [];
+  let token: string | undefined;
+  do {
+    const out = await client.send(new ListSecretsCommand({
+      MaxResults: 100,
+      ...(token ? { NextToken: token } : {}),
+    }));
+    all.push(...(out.SecretList ?? []).map(toSummary));
+    onPage?.(all.length);
+    token = out.NextToken || undefined;
+  } while (token);
+  return all;
+}
+
+function toSummary(e: SecretListEntry): SecretSummary {
+  const labels: LabelMap = {};
+  for (const [id, stages] of Object.entries(e.SecretVersionsToStages ?? {})) {
+    labels[id] = [...stages].sort();
+  }
+  return {
+    arn: e.ARN ?? e.Name ?? '',
+    name: e.Name ?? e.ARN ?? '',
+    rotationEnabled: e.RotationEnabled === true,
+    nextRotationDate: e.NextRotationDate,
+    owningService: e.OwningService,
+    primaryRegion: e.PrimaryRegion,
+    labels,
+  };
+}
+
+function versionsFromStages(map: Record<string, string[]> | undefined): VersionInfo[] {
+  return Object.entries(map ?? {}).map(([id, stages]) => ({
+    id,
+    labels: [...stages].sort(),
+    createdDate: undefined,
+    lastAccessedDate: undefined,
+    value: 'not-checked' as const,
+  }));
 }
 
 function toVersion(entry: SecretVersionsListEntry): VersionInfo {

@@ -16,9 +16,30 @@ Examples:
   rotctl cancel arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-AbC123 \\
       --yes --promote --output json                     runbook: make the pending value current
 
+  rotctl cancel app/a app/b app/c --yes                 batch: each secret on its own
+  rotctl cancel --from-file stuck.txt --yes --rollback   batch from a file (- for stdin)
+
 Exit codes: 0 done or nothing to do, 2 usage, 3 decision needed, 4 refused as unsafe,
 5 the secret changed or the check after writing failed, 6 AWS rejected a request,
-7 transient failure (safe to run again), 130 interrupted.`;
+7 transient failure (safe to run again), 130 interrupted. A batch exits with the most
+severe code of its secrets.`;
+
+const STATUS_EXAMPLES = `
+Examples:
+  rotctl status app/db-credentials
+  rotctl status app/db-credentials --output json | jq .state.code
+
+Exit codes: 0 rotation not blocked, 8 blocked (AWSPENDING on a version other than AWSCURRENT),
+2 usage, 6 AWS rejected a request, 7 transient failure.`;
+
+const SCAN_EXAMPLES = `
+Examples:
+  rotctl scan --region us-east-1
+  rotctl scan --region us-east-1 --region eu-west-1 --output json
+  rotctl scan --all-regions
+
+Exit codes: 0 nothing blocked, 8 something blocked, 2 usage, 6 AWS rejected a request,
+7 transient failure.`;
 
 export function buildProgram(): Command {
   const program = new Command('rotctl')
@@ -27,34 +48,71 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  program.command('cancel')
-    .description('Cancel the rotation of a secret and repair AWSPENDING/AWSCURRENT safely.')
-    .argument('<secret>', 'secret name or full ARN')
+  const cancel = program.command('cancel')
+    .description('Cancel the rotation of secrets and repair AWSPENDING/AWSCURRENT safely.')
+    .argument('[secret...]', 'secret names or full ARNs (several: a batch)')
     .option('-y, --yes', 'confirm without prompts; alone, act only where one choice is safe')
     .addOption(new Option('--rollback', 'remove AWSPENDING; AWSCURRENT stays where it is')
       .conflicts('promote'))
     .addOption(new Option('--promote', 'move AWSCURRENT onto the pending version')
       .conflicts('rollback'))
     .option('--dry-run', 'read only: print the plan as API calls and AWS CLI commands')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json'])
-      .default('text'))
-    .option('--region <region>', 'AWS region (default: from the ARN, AWS_REGION or the profile)')
-    .option('--profile <name>', 'AWS profile from your AWS config files')
-    .option('--endpoint-url <url>', 'Secrets Manager endpoint to use instead of AWS\'s')
-    .option('--no-color', 'no colour (NO_COLOR works too)')
-    .option('-v, --verbose', 'one line per AWS call on stderr (never a value); stack traces')
+    .option('--from-file <file>', 'read secret ids from a file (- for stdin), one per line')
     .addHelpText('after', CANCEL_EXAMPLES)
-    .action(async (secret: string, flags: Record<string, unknown>) => {
+    .action(async (secrets: string[], flags: Record<string, unknown>) => {
       const { runCancelCommand } = await import('./commands/cancel-cli.js');
-      process.exitCode = await runCancelCommand(secret, flags);
+      process.exitCode = await runCancelCommand(secrets, flags);
     });
+  addCommonOptions(cancel);
+
+  const status = program.command('status')
+    .description('Show a secret\'s rotation state and the repair rotctl would make. Never writes.')
+    .argument('<secret>', 'secret name or full ARN')
+    .addHelpText('after', STATUS_EXAMPLES)
+    .action(async (secret: string, flags: Record<string, unknown>) => {
+      const { runStatusCommand } = await import('./commands/status.js');
+      process.exitCode = await runStatusCommand(secret, flags);
+    });
+  addCommonOptions(status);
+
+  const scan = program.command('scan')
+    .description('Find every blocked rotation in one or more regions. Never writes.')
+    .option('--region <region>', 'region to scan (repeat for several)', collect, [])
+    .option('--all-regions', 'scan every region that answers with your credentials')
+    .option('--all', 'list healthy secrets too')
+    .option('--concurrency <n>', 'regions scanned at once', '4')
+    .addHelpText('after', SCAN_EXAMPLES)
+    .action(async (flags: Record<string, unknown>) => {
+      const { runScanCommand } = await import('./commands/scan.js');
+      process.exitCode = await runScanCommand(flags);
+    });
+  addCommonOptions(scan, { region: false });
 
   program.addHelpText('after', `
-Example:
-  rotctl cancel app/db-credentials --dry-run
+Examples:
+  rotctl status app/db-credentials            what state is it in, what would fix it
+  rotctl cancel app/db-credentials --dry-run  the exact plan, no write
+  rotctl cancel app/db-credentials            cancel and repair, asking before each write
+  rotctl scan --region us-east-1              every blocked rotation in a region
 
-Run rotctl cancel --help for every option and the exit codes.`);
+Run rotctl <command> --help for every option and the exit codes.`);
   return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function addCommonOptions(cmd: Command, { region = true } = {}): void {
+  cmd.addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json'])
+    .default('text'));
+  if (region) {
+    cmd.option('--region <region>', 'AWS region (default: from the ARN, AWS_REGION or the profile)');
+  }
+  cmd.option('--profile <name>', 'AWS profile from your AWS config files')
+    .option('--endpoint-url <url>', 'Secrets Manager endpoint to use instead of AWS\'s')
+    .option('--no-color', 'no colour (NO_COLOR works too)')
+    .option('-v, --verbose', 'one line per AWS call on stderr (never a value); stack traces');
 }
 
 export async function main(argv: string[]): Promise<number> {

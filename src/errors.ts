@@ -8,6 +8,8 @@ export const ExitCode = {
   changed: 5,
   awsRejected: 6,
   transient: 7,
+  /** status and scan: a rotation is blocked (AWSPENDING on a version other than AWSCURRENT). */
+  blocked: 8,
   interrupted: 130,
 } as const;
 

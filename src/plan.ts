@@ -76,11 +76,12 @@ export function assess(snap: SecretSnapshot, now = new Date()): Assessment {
 function baseAssessment(snap: SecretSnapshot, labels: LabelMap): Assessment {
   const pendingId = holdersOf(labels, PENDING)[0];
   const pendingVersion = snap.versions.find((v) => v.id === pendingId);
+  const currentId = holdersOf(labels, CURRENT)[0];
   return {
     code: 'S1',
     title: '',
-    blocking: false,
-    current: holdersOf(labels, CURRENT)[0],
+    blocking: pendingId !== undefined && pendingId !== currentId,
+    current: currentId,
     pending: pendingId,
     previous: holdersOf(labels, PREVIOUS)[0],
     pendingValue: pendingVersion?.value,
@@ -210,6 +211,16 @@ function s6(a: Assessment): Assessment {
 }
 
 function s6Unknown(a: Assessment): Assessment {
+  if (a.pendingValue === 'not-checked') {
+    return {
+      ...a, code: 'S6', blocking: true,
+      title: 'AWSPENDING on a version other than AWSCURRENT (value not checked)',
+      options: {
+        rollback: allow('Keeps AWSCURRENT as it is; the pending version stays stored.'),
+        promote: deny('The pending version\'s value was not checked.'),
+      },
+    };
+  }
   return {
     ...a, code: 'S6', blocking: true,
     title: 'AWSPENDING on a version whose value rotctl cannot read',

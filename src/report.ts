@@ -1,4 +1,5 @@
 /** The --output json document: one per run, versioned, never holding a secret value. */
+import type { RotctlError } from './errors.js';
 import type { Assessment, Plan } from './plan.js';
 import type { PlannedCall } from './render.js';
 import type { LabelMap, SecretSnapshot } from './state.js';
@@ -80,4 +81,11 @@ export function reportJson(r: Report): string {
   const { schemaVersion, command, secret, before, state, plan, applied, after, undo, result } = r;
   const ordered = { schemaVersion, command, secret, before, state, plan, applied, after, undo, result };
   return JSON.stringify(ordered, null, 2);
+}
+
+/** For commands that fail before they have anything else to say, in --output json. */
+export function errorDocument(command: string, id: string, err: RotctlError): string {
+  const result = { status: 'failed', exitCode: err.exitCode, message: err.message,
+    ...(err.hint ? { hint: err.hint } : {}) };
+  return JSON.stringify({ schemaVersion: SCHEMA_VERSION, command, secret: { id }, result }, null, 2);
 }

@@ -29,7 +29,8 @@ export interface Ui {
   note(text: string): void;
   warn(text: string): void;
   verbose: ((line: string) => void) | undefined;
-  spin<T>(text: string, work: () => Promise<T>): Promise<T>;
+  /** Runs work under a spinner on a terminal; work may update the spinner's text. */
+  spin<T>(text: string, work: (update: (text: string) => void) => Promise<T>): Promise<T>;
   select<T extends string>(message: string, choices: PromptChoice<T>[], def?: T): Promise<T>;
   confirm(message: string): Promise<boolean>;
 }
@@ -64,7 +65,7 @@ export async function createUi(opts: UiOptions): Promise<Ui> {
     },
     warn: (s) => stderrLine(style.yellow(`warning: ${s}`)),
     verbose: opts.verbose ? (s) => stderrLine(style.dim(`[${clock()}] ${s}`)) : undefined,
-    spin: (text, work) => (spinners ? withSpinner(text, work) : work()),
+    spin: (text, work) => (spinners ? withSpinner(text, work) : work(() => undefined)),
     select: (message, choices, def) => promptSelect(message, choices, def),
     confirm: (message) => promptConfirm(message),
   };
@@ -80,11 +81,15 @@ async function chalkStyle(): Promise<Style> {
   return { bold: c.bold, dim: c.dim, red: c.red, green: c.green, yellow: c.yellow, cyan: c.cyan };
 }
 
-async function withSpinner<T>(text: string, work: () => Promise<T>): Promise<T> {
+async function withSpinner<T>(
+  text: string, work: (update: (text: string) => void) => Promise<T>,
+): Promise<T> {
   const { default: ora } = await import('ora');
   const spinner = ora({ text, stream: process.stderr, discardStdin: false }).start();
   try {
-    const result = await work();
+    const result = await work((next) => {
+      spinner.text = next;
+    });
     spinner.stop();
     return result;
   } catch (err) {

@@ -1,76 +1,154 @@
-/** Glue between commander's flags and the cancel command: validate, run, print the outcome. */
-import { ExitCode, RotctlError } from '../errors.js';
-import { checkEndpoint, checkRegion, parseTarget } from '../input.js';
-import type { Choice } from '../plan.js';
-import { reportJson, type Report } from '../report.js';
-import { createUi, type Ui } from '../ui.js';
-import { cancel, type CancelOptions } from './cancel.js';
+/** Glue between commander's flags and the cancel command: one secret or a batch of them. */
+import { readFile } from 'node:fs/promises';
 
-interface CancelFlags {
+import { ExitCode, RotctlError, usageError } from '../errors.js';
+import { parseTarget, printable } from '../input.js';
+import type { Choice } from '../plan.js';
+import { reportJson, SCHEMA_VERSION, type Report } from '../report.js';
+import type { Ui } from '../ui.js';
+import { cancel, wasInterrupted, type CancelOptions } from './cancel.js';
+import {
+  asRotctlError, connection, mostSevere, printError, uiFor, type CommonFlags,
+} from './shared.js';
+
+interface CancelFlags extends CommonFlags {
   yes?: boolean;
   rollback?: boolean;
   promote?: boolean;
   dryRun?: boolean;
-  output?: string;
-  region?: string;
-  profile?: string;
-  endpointUrl?: string;
-  color?: boolean;
-  verbose?: boolean;
+  fromFile?: string;
 }
 
-export async function runCancelCommand(secret: string, raw: Record<string, unknown>) {
+export async function runCancelCommand(secrets: string[], raw: Record<string, unknown>) {
   const flags = raw as CancelFlags;
-  const json = flags.output === 'json';
-  const ui = await createUi({ json, color: flags.color !== false, verbose: Boolean(flags.verbose) });
-  let options: CancelOptions & { secretId: string };
+  const ui = await uiFor(flags);
+  let ids: string[];
   try {
-    options = toOptions(secret, flags);
+    ids = await secretIds(secrets, flags.fromFile);
   } catch (err) {
-    return printError(ui, err as RotctlError, Boolean(flags.verbose), undefined);
+    return printError(ui, asRotctlError(err), Boolean(flags.verbose));
   }
-  const { report, error } = await cancel(options.secretId, options, ui);
-  if (json) process.stdout.write(`${reportJson(report)}\n`);
-  if (error) return printError(ui, error, Boolean(flags.verbose), report);
-  if (!json) ui.out(ui.style.green(report.result.message));
-  return report.result.exitCode;
+  if (ids.length === 1 && flags.fromFile === undefined) {
+    const { report, error } = await cancelOne(ids[0] ?? '', flags, ui, false);
+    if (ui.json) process.stdout.write(`${reportJson(report)}\n`);
+    else if (!error) ui.out(ui.style.green(report.result.message));
+    return error ? printOutcomeError(ui, error, flags, report) : report.result.exitCode;
+  }
+  return runBatch(ids, flags, ui);
 }
 
-function toOptions(secret: string, flags: CancelFlags): CancelOptions & { secretId: string } {
-  const envRegion = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined;
-  const target = parseTarget(secret, flags.region);
-  const choice: Choice | undefined = flags.rollback ? 'rollback' : flags.promote ? 'promote' : undefined;
-  const profile = flags.profile?.trim();
-  if (flags.profile !== undefined && !profile) {
-    throw new RotctlError(ExitCode.usage, '--profile is empty.', 'Name a profile or drop the flag.');
+async function secretIds(args: string[], fromFile: string | undefined): Promise<string[]> {
+  const fromList = fromFile === undefined ? [] : parseIdList(await readList(fromFile));
+  const ids = [...args, ...fromList];
+  if (ids.length === 0) {
+    throw usageError('No secret given.', 'Name one or more secrets, or use --from-file FILE.');
   }
+  return ids;
+}
+
+async function readList(file: string): Promise<string> {
+  try {
+    return file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw usageError(`Cannot read --from-file ${printable(file)} (${code}).`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** One id per line; blank lines and lines starting with # are skipped. */
+export function parseIdList(text: string): string[] {
+  return text.split(/\r?\n/).map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+function toOptions(secret: string, flags: CancelFlags, batch: boolean): CancelOptions {
+  const target = parseTarget(secret, flags.region);
+  const choice: Choice | undefined =
+    flags.rollback ? 'rollback' : flags.promote ? 'promote' : undefined;
   return {
+    ...connection(flags, target.region),
     secretId: target.secretId,
     yes: Boolean(flags.yes),
     choice,
     dryRun: Boolean(flags.dryRun),
-    region: target.region ?? (envRegion ? checkRegion(envRegion, 'AWS_REGION') : undefined),
-    profile,
-    endpointUrl: flags.endpointUrl === undefined ? undefined : checkEndpoint(flags.endpointUrl),
+    batch,
   };
 }
 
-function printError(ui: Ui, err: RotctlError, verbose: boolean, report: Report | undefined) {
-  const s = ui.style;
-  process.stderr.write(`${s.red('error:')} ${err.message}\n`);
-  if (err.hint) process.stderr.write(`${err.hint}\n`);
-  const notApplied = unapplied(report);
-  if (notApplied.length > 0 && report && report.applied.length > 0) {
-    process.stderr.write(`Applied: ${report.applied.join('; ')}\n`);
-    process.stderr.write(`Not applied: ${notApplied.join('; ')}\n`);
+async function cancelOne(id: string, flags: CancelFlags, ui: Ui, batch: boolean) {
+  let options: CancelOptions;
+  try {
+    options = toOptions(id, flags, batch);
+  } catch (err) {
+    const error = asRotctlError(err);
+    return { report: failedReport(id, error), error };
   }
-  if (verbose && err.cause instanceof Error && err.cause.stack) {
-    process.stderr.write(`${s.dim(err.cause.stack)}\n`);
-  }
-  return err.exitCode;
+  return cancel(options.secretId, options, ui);
 }
 
-function unapplied(report: Report | undefined): string[] {
-  if (!report?.plan) return [];
-  return report.plan.calls.filter((c) => !report.applied.includes(c));
+function failedReport(id: string, error: RotctlError): Report {
+  return {
+    schemaVersion: SCHEMA_VERSION, command: 'cancel', secret: { id }, applied: [],
+    result: { status: 'failed', exitCode: error.exitCode, message: error.message },
+  };
+}
+
+function printOutcomeError(ui: Ui, error: RotctlError, flags: CancelFlags, report: Report) {
+  const code = printError(ui, error, Boolean(flags.verbose));
+  const notApplied = (report.plan?.calls ?? []).filter((c) => !report.applied.includes(c));
+  if (report.applied.length > 0) {
+    process.stderr.write(`Applied: ${report.applied.join('; ')}\n`);
+    if (notApplied.length > 0) process.stderr.write(`Not applied: ${notApplied.join('; ')}\n`);
+  }
+  return code;
+}
+
+async function runBatch(ids: string[], flags: CancelFlags, ui: Ui): Promise<number> {
+  const reports: Report[] = [];
+  for (const [i, id] of ids.entries()) {
+    if (wasInterrupted()) break;
+    ui.out(ui.style.bold(`== [${i + 1}/${ids.length}] ${printable(id)}`));
+    const { report, error } = await cancelOne(id, flags, ui, true);
+    if (error) printOutcomeError(ui, error, flags, report);
+    else ui.out(ui.style.green(report.result.message));
+    ui.out('');
+    reports.push(report);
+  }
+  const skipped = ids.slice(reports.length);
+  const exitCode = mostSevere([
+    ...reports.map((r) => r.result.exitCode),
+    ...(skipped.length > 0 ? [ExitCode.interrupted] : []),
+  ]);
+  if (ui.json) process.stdout.write(`${batchJson(reports, skipped, exitCode)}\n`);
+  else ui.out(batchSummary(reports, skipped, ui));
+  return exitCode;
+}
+
+function batchSummary(reports: Report[], skipped: string[], ui: Ui): string {
+  const width = Math.max(6, ...reports.map((r) => printable(r.secret.name ?? r.secret.id).length));
+  const lines = [ui.style.bold('Summary')];
+  for (const r of reports) {
+    const name = printable(r.secret.name ?? r.secret.id).padEnd(width);
+    lines.push(`  ${name}  ${String(r.result.exitCode).padStart(3)}  ${r.result.status}`);
+  }
+  for (const id of skipped) lines.push(`  ${printable(id).padEnd(width)}    -  not started`);
+  const done = reports.filter((r) => r.result.exitCode === 0).length;
+  lines.push(`${done} of ${reports.length + skipped.length} secret(s) finished with exit 0.`);
+  return lines.join('\n');
+}
+
+function batchJson(reports: Report[], skipped: string[], exitCode: number): string {
+  return JSON.stringify({
+    schemaVersion: SCHEMA_VERSION,
+    command: 'cancel',
+    secrets: reports.map((r) => JSON.parse(reportJson(r)) as unknown),
+    notStarted: skipped,
+    result: { exitCode, ok: reports.filter((r) => r.result.exitCode === 0).length },
+  }, null, 2);
 }

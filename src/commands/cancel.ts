@@ -20,6 +20,9 @@ import type { Ui } from '../ui.js';
 import { decide } from './decide.js';
 
 export interface CancelOptions {
+  secretId: string;
+  /** Part of a batch: Ctrl-C stops before the next write instead of exiting at once. */
+  batch: boolean;
   yes: boolean;
   choice: Choice | undefined;
   dryRun: boolean;
@@ -52,10 +55,14 @@ let interrupted = false;
 function sigintHandler(run: Run): () => void {
   return () => {
     interrupted = true;
-    if (run.report.applied.length > 0 || run.writing) return;
+    if (run.opts.batch || run.report.applied.length > 0 || run.writing) return;
     process.stderr.write('\nInterrupted; nothing was written.\n');
     process.exit(ExitCode.interrupted);
   };
+}
+
+export function wasInterrupted(): boolean {
+  return interrupted;
 }
 
 export async function cancel(secretId: string, opts: CancelOptions, ui: Ui): Promise<CancelOutcome> {
@@ -109,6 +116,7 @@ async function readDecideApply(run: Run): Promise<void> {
   show(ui, renderSecret(snap, ui.style), renderAssessment(a, ui.style), renderOptions(a, ui.style));
   if (a.refusal) throw new RotctlError(ExitCode.refused, refusalText(snap, a), a.refusal.hint);
 
+  if (interrupted) throw new RotctlError(ExitCode.interrupted, 'Interrupted; nothing was written.');
   const choice = await decide(snap, a, opts, ui);
   const plan = buildPlan(snap, a, choice);
   recordPlan(run, snap, plan);
