@@ -88,6 +88,20 @@ export function buildProgram(): Command {
     });
   addCommonOptions(scan, { region: false });
 
+  program.command('completion')
+    .description('Print a shell completion script (bash or zsh).')
+    .argument('<shell>', 'bash or zsh')
+    .addHelpText('after', `
+Examples:
+  source <(rotctl completion bash)      # add to ~/.bashrc
+  source <(rotctl completion zsh)       # add to ~/.zshrc`)
+    .action(async (shell: string) => {
+      const { completionScript } = await import('./completion.js');
+      const script = completionScript(shell);
+      if (!script) throw new RotctlError(ExitCode.usage, `No completion for "${shell}".`, 'Use bash or zsh.');
+      process.stdout.write(script);
+    });
+
   program.addHelpText('after', `
 Examples:
   rotctl status app/db-credentials            what state is it in, what would fix it
@@ -131,7 +145,7 @@ function exitCodeFor(err: unknown): number {
     return quiet.includes(err.code) ? ExitCode.ok : ExitCode.usage;
   }
   if (err instanceof RotctlError) {
-    process.stderr.write(`error: ${err.message}\n`);
+    process.stderr.write(`error: ${err.message}\n${err.hint ? `${err.hint}\n` : ''}`);
     return err.exitCode;
   }
   process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
