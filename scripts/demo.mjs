@@ -270,7 +270,12 @@ async function main() {
     const { lambdaArn } = await seedStuckSecret(endpoint);
     const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
     describeSetup(endpoint, lambdaArn, interactive);
-    return await runRotctl(endpoint, interactive, env, state);
+    const code = await runRotctl(endpoint, interactive, env, state);
+    if (interactive || code !== 3) return code;
+    // Without a terminal, stopping for a decision (exit 3) is rotctl doing its job.
+    process.stdout.write('\nrotctl stopped for a decision, as it must without a terminal. ' +
+      'Run `npm run demo` in a terminal to choose and repair.\n');
+    return 0;
   } catch (err) {
     if (state.interrupted) return signalExitCode(state.interrupted);
     process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);

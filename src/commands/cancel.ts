@@ -117,6 +117,7 @@ async function readDecideApply(run: Run): Promise<void> {
   if (a.refusal) throw new RotctlError(ExitCode.refused, refusalText(snap, a), a.refusal.hint);
 
   if (interrupted) throw new RotctlError(ExitCode.interrupted, 'Interrupted; nothing was written.');
+  if (opts.dryRun && !opts.choice) showAlternatives(ui, snap, a);
   const choice = await decide(snap, a, opts, ui);
   const plan = buildPlan(snap, a, choice);
   recordPlan(run, snap, plan);
@@ -125,6 +126,16 @@ async function readDecideApply(run: Run): Promise<void> {
   if (opts.dryRun) return finish(run, 'dry-run', 0, 'Dry run: nothing was written.');
   if (!plan.cancelRotation && plan.moves.length === 0) return nothingToDo(run, snap, a);
   await apply(run, aws, snap, a, plan);
+}
+
+/** A dry run on a state with two reasonable repairs shows both plans before asking for one. */
+function showAlternatives(ui: Ui, snap: SecretSnapshot, a: Assessment): void {
+  if (a.safeWithoutChoice || a.recommended || !a.options) return;
+  for (const choice of ['rollback', 'promote'] as const) {
+    if (!a.options[choice].allowed) continue;
+    const plan = buildPlan(snap, a, choice);
+    show(ui, `With --${choice}, ${renderPlan(snap.arn, snap.region, plan, ui.style)}`);
+  }
 }
 
 function refusalText(snap: SecretSnapshot, a: Assessment): string {
@@ -202,8 +213,9 @@ async function applyMoveSteps(
 ): Promise<LabelMap> {
   const base = await aws.readLabels(snap.arn);
   checkDrift(snap, a, plan, base);
-  const summary = plan.moves.map((m) => moveCall(snap.arn, m).api).join('; then ');
-  await confirmOrStop(run, `Apply ${CHOICE_NAMES[plan.choice as Choice]}: ${summary}?`);
+  const calls = plan.moves.length === 1 ? '1 label change' : `${plan.moves.length} label changes`;
+  await confirmOrStop(run,
+    `Apply ${CHOICE_NAMES[plan.choice as Choice]} to ${snap.name} (${calls}, as planned above)?`);
 
   let labels = base;
   for (const move of plan.moves) {

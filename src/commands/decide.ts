@@ -46,7 +46,7 @@ function decisionNeeded(snap: SecretSnapshot, a: Assessment, opts: DecideOptions
   const flags = allowed.map((c) => `--${c}`).join(' or ');
   const why = opts.yes
     ? 'bare --yes acts only where one choice is safe'
-    : opts.dryRun ? 'the dry run needs a choice to show one plan' : 'there is no terminal to ask on';
+    : opts.dryRun ? 'both plans are shown above' : 'there is no terminal to ask on';
   return new RotctlError(ExitCode.decisionNeeded,
     `${snap.name} needs a decision (${why}); nothing was written. State ${a.code}: ${a.title}.`,
     `Choose ${flags}: roll back keeps the old value (right when the rotation never changed the ` +
