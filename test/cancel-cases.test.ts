@@ -116,8 +116,14 @@ const ROWS: Row[] = [
     labels: 'unchanged', rotation: true, writes: NOTHING, value: 'present',
   },
   {
-    id: 'C01', intent: '--dry-run without a choice has no single plan', args: ['--dry-run'],
-    exit: 3, says: [/S6/, /needs a decision/, ...BOTH_FLAGS],
+    id: 'C01', intent: '--dry-run without a choice shows both plans, exit 3',
+    args: ['--dry-run'],
+    exit: 3,
+    says: [/S6/, /needs a decision/, ...BOTH_FLAGS,
+      new RegExp(`VersionStage=AWSPENDING RemoveFromVersionId=${P}`),
+      new RegExp(`VersionStage=AWSCURRENT MoveToVersionId=${P} RemoveFromVersionId=${A}`),
+      new RegExp(`--version-stage AWSCURRENT --move-to-version-id ${P} ` +
+        `--remove-from-version-id ${A}`)],
     labels: 'unchanged', rotation: true, writes: NOTHING, value: 'present',
   },
   {
