@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 
-import { ExitCode, RotctlError } from './errors.js';
+import { ExitCode, RotctlError, type ExitCodeValue } from './errors.js';
 import { VERSION } from './version.js';
 
 const CANCEL_EXAMPLES = `
@@ -135,8 +135,25 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return Number(process.exitCode ?? 0);
   } catch (err) {
-    return exitCodeFor(err);
+    const code = exitCodeFor(err);
+    if (wantsJson(argv)) {
+      const command = program.args[0] ?? 'rotctl';
+      const message = err instanceof Error ? err.message.replace(/^error: /, '') : String(err);
+      const { errorDocument } = await import('./report.js');
+      if (code !== ExitCode.ok) {
+        const error = new RotctlError(code as ExitCodeValue, message);
+        process.stdout.write(`${errorDocument(command, '', error)}\n`);
+      }
+    }
+    return code;
   }
+}
+
+/** Usage errors found by the parser still owe --output json its one document. */
+function wantsJson(argv: string[]): boolean {
+  return argv.some((arg, i) =>
+    arg === '--output=json' || arg === '-ojson' ||
+    ((arg === '--output' || arg === '-o') && argv[i + 1] === 'json'));
 }
 
 function exitCodeFor(err: unknown): number {

@@ -199,7 +199,7 @@ const ROWS: Row[] = [
     // NOTE: rotctl has no --discard; --rollback is the closest request. It must never
     // remove AWSCURRENT (moto would accept that, AWS refuses it); turning rotation off is
     // what `cancel` itself asks for.
-    exit: 0, says: [/S2/, /nothing to act on/], saysNot: [/Rolled back/],
+    exit: 0, says: [/S2/, /--rollback has nothing to do/], saysNot: [/Rolled back/],
     labels: 'unchanged', rotation: false, writes: CANCEL_ONLY,
   },
   // C07 / S7: AWSPENDING on the AWSPREVIOUS version.
@@ -242,7 +242,7 @@ const ROWS: Row[] = [
     args: ['--yes', '--promote'],
     // NOTE: the field case's --pending-version flag does not exist in rotctl; a runbook's
     // re-run must end 0 (idempotent), so "nothing to act on" is the right answer.
-    exit: 0, says: [/S1/, /nothing to act on/, /nothing to do/],
+    exit: 0, says: [/S1/, /--promote has nothing to do/, /nothing to do\./],
     labels: 'unchanged', rotation: false, writes: NOTHING,
   },
   // C13: 130 versions, 127 deprecated.

@@ -153,7 +153,7 @@ describe('rotctl cancel on a terminal (tmux)', () => {
     const t = await startRotctl(seeded);
     await choose(t, 'roll back');
     await answer(t, CANCEL_CONFIRM, 'y');
-    await answer(t, /\? Apply roll back: UpdateSecretVersionStage [\s\S]*\(y\/N\)/, 'y');
+    await answer(t, /\? Apply roll back to [\s\S]*\(y\/N\)/, 'y');
     const screen = await finished(t, 0);
 
     assert.deepEqual(await stateOf(seeded), {
@@ -176,7 +176,7 @@ describe('rotctl cancel on a terminal (tmux)', () => {
     const t = await startRotctl(seeded);
     await choose(t, 'promote');
     await answer(t, CANCEL_CONFIRM, 'y');
-    await answer(t, /\? Apply promote: UpdateSecretVersionStage [\s\S]*\(y\/N\)/, 'y');
+    await answer(t, /\? Apply promote to [\s\S]*\(y\/N\)/, 'y');
     const screen = await finished(t, 0);
 
     assert.deepEqual(await stateOf(seeded), {

@@ -226,17 +226,23 @@ async function applyMoveSteps(
   return base;
 }
 
-/** Labels moved between the first read and now: go on only if the plan would be the same. */
+/**
+ * Labels moved between the first read and now: go on only if the state, the chosen option and
+ * the exact writes would all be the same; anything else is another writer's work.
+ */
 function checkDrift(snap: SecretSnapshot, a: Assessment, plan: Plan, now: LabelMap): void {
   if (sameLabels(labelMap(snap.versions), now)) return;
   const versions = Object.entries(now).map(([id, labels]) => {
     const known = snap.versions.find((v) => v.id === id);
     return known ? { ...known, labels } : newVersion(id, labels);
   });
-  const again = assess({ ...snap, versions });
-  const replanned = again.refusal ? undefined : buildPlan({ ...snap, versions }, again, plan.choice);
-  if (replanned && a.pending === again.pending &&
-      JSON.stringify(replanned.moves) === JSON.stringify(plan.moves)) return;
+  const moved = { ...snap, versions };
+  const again = assess(moved);
+  const stillAllowed = plan.choice === 'nothing' || again.options?.[plan.choice].allowed === true;
+  const samePlan = !again.refusal && again.code === a.code && again.pending === a.pending &&
+    stillAllowed &&
+    JSON.stringify(buildPlan(moved, again, plan.choice).moves) === JSON.stringify(plan.moves);
+  if (samePlan) return;
   throw new RotctlError(ExitCode.changed,
     `The staging labels of ${snap.name} changed since they were read; no label was written. ` +
       `Now: ${describeLabels(now)}`,

@@ -19,7 +19,7 @@ export async function decide(
   snap: SecretSnapshot, a: Assessment, opts: DecideOptions, ui: Ui,
 ): Promise<Choice | 'nothing'> {
   if (a.safeWithoutChoice === 'nothing') {
-    if (opts.choice) ui.note(`Nothing is pending, so --${opts.choice} has nothing to act on.`);
+    if (opts.choice) ui.note(`No AWSPENDING blocks rotation, so --${opts.choice} has nothing to do.`);
     return 'nothing';
   }
   if (opts.choice) return requested(snap, a, opts.choice);
