@@ -70,17 +70,17 @@ describe('assess: state, options, recommendation, what bare --yes may do', () =>
     ['S13 managed, clean', snap({ [A]: ['AWSCURRENT'] }, { owningService: 'rds' }),
       ['S1', false, 'no-rollback', 'no-promote', '-', 'nothing', 'ok']],
     ['S14 replica', snap(stuck, { primaryRegion: 'us-west-2' }),
-      ['S14', false, 'no-rollback', 'no-promote', '-', '-', 'refused']],
+      ['S14', true, 'no-rollback', 'no-promote', '-', '-', 'refused']],
     ['S14 primary itself', snap(stuck, { primaryRegion: 'us-east-1' }),
       ['S6', true, 'rollback', 'promote', '-', '-', 'ok']],
     ['S15 scheduled for deletion', snap(stuck, { deletedDate: NOW }),
-      ['S15', false, 'no-rollback', 'no-promote', '-', '-', 'refused']],
+      ['S15', true, 'no-rollback', 'no-promote', '-', '-', 'refused']],
     ['S16 external secret, blocked', snap(stuck, { externalType: 'partner' }),
       ['S16', true, 'rollback', 'promote', '-', '-', 'refused']],
     ['AWSCURRENT on two versions', snap({ [A]: ['AWSCURRENT'], [B]: ['AWSCURRENT'] }),
       ['DUPLICATE', false, 'no-rollback', 'no-promote', '-', '-', 'refused']],
     ['AWSPENDING on two versions', snap({ [A]: ['AWSCURRENT'], [B]: ['AWSPENDING'],
-      [P]: ['AWSPENDING'] }), ['DUPLICATE', false, 'no-rollback', 'no-promote', '-', '-', 'refused']],
+      [P]: ['AWSPENDING'] }), ['DUPLICATE', true, 'no-rollback', 'no-promote', '-', '-', 'refused']],
   ];
   for (const [name, input, want] of rows) {
     it(name, () => assert.deepEqual(verdicts(input), want));
