@@ -10,7 +10,7 @@ export interface Advice {
 
 export function advise(snap: Pick<SecretSnapshot, 'arn' | 'rotationEnabled'>, a: Assessment): Advice {
   const base = `rotctl cancel ${shellQuote(snap.arn)}`;
-  if (a.refusal) return { action: a.refusal.why, command: a.refusal.hint };
+  if (a.refusal) return { action: `${a.refusal.why} ${a.refusal.hint}`, command: a.refusal.command };
   if (a.safeWithoutChoice === 'nothing') {
     return snap.rotationEnabled
       ? { action: 'Nothing to repair; rotation is on and not blocked.', command: undefined }

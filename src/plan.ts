@@ -36,7 +36,7 @@ export interface Assessment {
   previous: string | undefined;
   pendingValue: ValuePresence | undefined;
   /** Set when rotctl must not write at all; the reason and what to do instead. */
-  refusal: { why: string; hint: string } | undefined;
+  refusal: { why: string; hint: string; command?: string | undefined } | undefined;
   options: Record<Choice, OptionVerdict> | undefined;
   recommended: Choice | undefined;
   /** What bare --yes may do alone: 'nothing' (no label change needed) or a choice. */
@@ -96,15 +96,16 @@ function baseAssessment(snap: SecretSnapshot, labels: LabelMap): Assessment {
 type Refused = Pick<Assessment, 'code' | 'title' | 'refusal'>;
 
 function preflightRefusal(snap: SecretSnapshot, labels: LabelMap): Refused | undefined {
-  const regionFlag = `--region ${snap.primaryRegion}`;
   if (snap.deletedDate) {
+    const restore = `aws secretsmanager restore-secret --secret-id ${snap.arn}`;
     return refused('S15', 'scheduled for deletion', 'The secret is scheduled for deletion.',
-      `Restore it first: aws secretsmanager restore-secret --secret-id ${snap.arn}`);
+      `Restore it first: ${restore}`, restore);
   }
   if (snap.primaryRegion && snap.primaryRegion !== snap.region) {
+    const primary = `rotctl cancel ${primaryArn(snap.arn, snap.primaryRegion)}`;
     return refused('S14', 'replica secret',
       `This is a replica; its primary is in ${snap.primaryRegion}, and labels change there.`,
-      `Run the same command with ${regionFlag} (the change replicates to ${snap.region}).`);
+      `Repair the primary (the change replicates to ${snap.region}): ${primary}`, primary);
   }
   const doubled = RESERVED_LABELS.filter((l) => holdersOf(labels, l).length > 1);
   if (doubled.length > 0) {
@@ -116,8 +117,15 @@ function preflightRefusal(snap: SecretSnapshot, labels: LabelMap): Refused | und
   return undefined;
 }
 
-function refused(code: StateCode, title: string, why: string, hint: string): Refused {
-  return { code, title, refusal: { why, hint } };
+/** A replica's ARN differs from its primary's only in the region. */
+export function primaryArn(arn: string, primaryRegion: string): string {
+  return arn.replace(/^(arn:[^:]+:secretsmanager:)[^:]+:/, `$1${primaryRegion}:`);
+}
+
+function refused(
+  code: StateCode, title: string, why: string, hint: string, command?: string,
+): Refused {
+  return { code, title, refusal: { why, hint, command } };
 }
 
 function judgeLabels(a: Assessment): Assessment {
@@ -180,6 +188,13 @@ function s7(a: Assessment): Assessment {
 function s8(a: Assessment): Assessment {
   const rollback = deny('No version holds AWSCURRENT; removing AWSPENDING would leave the ' +
     'secret with no usable version.');
+  if (a.pendingValue === 'not-checked') {
+    return {
+      ...a, code: 'S8', blocking: true,
+      title: 'no AWSCURRENT at all; only AWSPENDING (value not checked)',
+      options: { rollback, promote: deny('The pending version\'s value was not checked.') },
+    };
+  }
   if (a.pendingValue === 'present') {
     return {
       ...a, code: 'S8', blocking: true,
@@ -264,15 +279,16 @@ function managedRefusal(snap: SecretSnapshot, a: Assessment): Assessment | undef
     refusal: {
       why: `The secret is managed by ${owner}; its labels must be repaired through ${owner}.`,
       hint: managedHint(owner, snap.arn),
+      command: owner === 'rds' ? RDS_ROTATE : undefined,
     },
   };
 }
 
+const RDS_ROTATE = 'aws rds modify-db-instance --db-instance-identifier <db> ' +
+  '--rotate-master-user-password --apply-immediately';
+
 function managedHint(owner: string, arn: string): string {
-  if (owner === 'rds') {
-    return 'For RDS: aws rds modify-db-instance --db-instance-identifier <db> ' +
-      '--rotate-master-user-password --apply-immediately';
-  }
+  if (owner === 'rds') return `For RDS: ${RDS_ROTATE}`;
   return `Use ${owner}'s own rotation controls for ${arn}.`;
 }
 

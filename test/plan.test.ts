@@ -94,9 +94,10 @@ describe('assess: state, options, recommendation, what bare --yes may do', () =>
     assert.doesNotMatch(assess(snap(stuck), NOW).notes.join(' '), /may still be running/);
   });
 
-  it('S14 names the primary region to use', () => {
+  it('S14 names the command to run against the primary', () => {
     const a = assess(snap(stuck, { primaryRegion: 'eu-west-1' }), NOW);
-    assert.match(a.refusal?.hint ?? '', /--region eu-west-1/);
+    assert.equal(a.refusal?.command,
+      `rotctl cancel ${ARN.replace(':us-east-1:', ':eu-west-1:')}`);
   });
 });
 

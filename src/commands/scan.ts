@@ -21,6 +21,8 @@ interface ScanFlags extends Omit<CommonFlags, 'region'> {
   allRegions?: boolean;
   all?: boolean;
   concurrency?: string;
+  /** Filled in by rotctl itself: every region of this scan. */
+  scanned?: string[];
 }
 
 export interface BlockedSecret {
@@ -52,6 +54,7 @@ export async function runScanCommand(raw: Record<string, unknown>): Promise<numb
   const ui = await uiFor({ ...flags, region: undefined });
   try {
     const regions = scanRegions(flags);
+    flags.scanned = regions;
     const limit = concurrency(flags.concurrency);
     const base = connection({ ...flags, region: undefined });
     const now = new Date();
@@ -103,7 +106,7 @@ async function scanRegion(
     result.secrets = list.length;
     const client = aws;
     const confirmed = await mapLimit(list.filter((s) => isBlocked(s.labels)), PER_REGION_CONFIRMS,
-      (s) => confirm(client, s, region, now));
+      (s) => confirm(client, s, region, now, flags.scanned ?? []));
     result.blocked = confirmed.filter((b): b is BlockedSecret => b !== undefined);
     const blockedArns = new Set(result.blocked.map((b) => b.arn));
     const rest = list.filter((s) => !blockedArns.has(s.arn));
@@ -128,11 +131,15 @@ function recordRegionError(result: RegionResult, err: RotctlError, allRegions: b
 }
 
 async function confirm(
-  aws: Secrets, listed: SecretSummary, region: string, now: Date,
+  aws: Secrets, listed: SecretSummary, region: string, now: Date, scanned: readonly string[],
 ): Promise<BlockedSecret | undefined> {
   const snap = await aws.describeSecret(listed.arn);
   const a = assess(snap, now);
   if (!a.blocking) return undefined;
+  // A replica mirrors its primary's labels: when the primary is scanned too, report it once.
+  if (a.code === 'S14' && snap.primaryRegion && scanned.includes(snap.primaryRegion)) {
+    return undefined;
+  }
   const versions = await aws.listVersionInfo(snap.arn);
   const since = versions.find((v) => v.labels.includes(PENDING))?.createdDate;
   return {
