@@ -18,7 +18,7 @@ import {
 import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
 
 import { callLogger, type CallLog } from './call-log.js';
-import { RotctlError } from './errors.js';
+import { ExitCode, RotctlError } from './errors.js';
 import { describeAwsError, isAwsError, toRotctlError } from './aws-errors.js';
 import type { LabelMove } from './plan.js';
 import {
@@ -46,6 +46,8 @@ export interface ConnectOptions {
   profile: string | undefined;
   endpoint: string | undefined;
   log: CallLog | undefined;
+  /** Where the SDK's own warnings go, one line each. */
+  warn?: ((line: string) => void) | undefined;
 }
 
 export interface Secrets {
@@ -77,6 +79,7 @@ export async function connect(opts: ConnectOptions): Promise<Secrets> {
     ...(opts.profile ? { profile: opts.profile } : {}),
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
     maxAttempts: envNumber('ROTCTL_MAX_ATTEMPTS', 4),
+    logger: sdkLogger(opts.warn),
     requestHandler: {
       connectionTimeout: envNumber('ROTCTL_CONNECT_TIMEOUT_MS', 3_000),
       requestTimeout: envNumber('ROTCTL_REQUEST_TIMEOUT_MS', 5_000),
@@ -88,7 +91,27 @@ export async function connect(opts: ConnectOptions): Promise<Secrets> {
     client.middlewareStack.add(logger, { step: 'initialize', name: 'rotctlCallLog' });
   }
   const region = await resolveRegion(client);
-  return bindCalls(guard(client, region), region);
+  return bindCalls(guard(client, region, opts.profile), region);
+}
+
+const quiet = (): void => undefined;
+
+/** The SDK warns in paragraphs on the console; rotctl says the same in one line on stderr. */
+function sdkLogger(warn: ((line: string) => void) | undefined) {
+  const say = warn ?? ((line: string) => void process.stderr.write(`warning: ${line}\n`));
+  return {
+    debug: quiet,
+    info: quiet,
+    error: quiet,
+    warn: (...parts: unknown[]) => {
+      const text = parts.map(String).join(' ');
+      if (/Multiple credential sources/.test(text)) {
+        say('a profile and AWS_ACCESS_KEY_ID are both set; the profile is used.');
+      } else {
+        say(text.replace(/\s+/g, ' ').trim().slice(0, 200));
+      }
+    },
+  };
 }
 
 async function resolveRegion(client: SecretsManagerClient): Promise<string> {
@@ -103,7 +126,9 @@ async function resolveRegion(client: SecretsManagerClient): Promise<string> {
  * Every call goes through here, so every failure leaves this module as a RotctlError that
  * names the operation, the secret and the region.
  */
-function guard(client: SecretsManagerClient, region: string): SecretsManagerClient {
+function guard(
+  client: SecretsManagerClient, region: string, profile: string | undefined,
+): SecretsManagerClient {
   const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
   const guarded = async (command: { input: { SecretId?: string } }): Promise<unknown> => {
     try {
@@ -111,10 +136,19 @@ function guard(client: SecretsManagerClient, region: string): SecretsManagerClie
     } catch (err) {
       const operation = command.constructor.name.replace(/Command$/, '');
       const secret = command.input.SecretId ?? '-';
+      if (profile && describeAwsError(err).kind === 'credentials') throw profileError(profile, err);
       throw toRotctlError(err, { secret, region, operation });
     }
   };
   return Object.assign(Object.create(client) as SecretsManagerClient, { send: guarded });
+}
+
+function profileError(profile: string, cause: unknown): RotctlError {
+  const files = process.env.AWS_CONFIG_FILE ?? '~/.aws/config';
+  return new RotctlError(ExitCode.usage,
+    `No credentials for profile "${profile}": it is not in ${files} (or its credentials file), ` +
+      'or it holds no credentials.',
+    'List your profiles with: aws configure list-profiles', { cause });
 }
 
 function bindCalls(client: SecretsManagerClient, region: string): Secrets {

@@ -131,6 +131,10 @@ function addCommonOptions(cmd: Command, { region = true } = {}): void {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  if (argv.length <= 2) {
+    process.stderr.write(`error: no command given.\n${program.helpInformation()}`);
+    return ExitCode.usage;
+  }
   try {
     await program.parseAsync(argv);
     return Number(process.exitCode ?? 0);

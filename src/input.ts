@@ -4,6 +4,9 @@ import { usageError } from './errors.js';
 const MAX_SECRET_ID = 2048;
 const ARN_RE = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):(\d{12}):secret:(.+)$/;
 const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+/** C0 and C1 controls, DEL, bidi overrides, and U+FFFD (what Node makes of non-UTF-8 bytes). */
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufffd]/;
+const INVISIBLE_ALL = new RegExp(INVISIBLE.source, 'g');
 
 export interface Target {
   secretId: string;
@@ -34,8 +37,7 @@ function checkSecretId(raw: string): string {
     throw usageError(`The secret id has leading or trailing spaces: "${printable(raw)}".`,
       'Secret names cannot start or end with a space; check the quoting.');
   }
-  // U+FFFD is what Node makes of bytes that are not UTF-8.
-  if (/[\u0000-\u001f\u007f\ufffd]/.test(raw)) {
+  if (INVISIBLE.test(raw)) {
     throw usageError(`The secret id holds control or non-UTF-8 characters: "${printable(raw)}".`,
       'Retype it; copy-paste from some terminals adds invisible characters.');
   }
@@ -70,6 +72,6 @@ export function checkEndpoint(url: string): string {
 /** Shows invisible characters as escapes so an error message cannot hide them. */
 export function printable(text: string): string {
   const shown = text.length > 120 ? `${text.slice(0, 117)}...` : text;
-  return shown.replace(/[\u0000-\u001f\u007f\ufffd]/g,
+  return shown.replace(INVISIBLE_ALL,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

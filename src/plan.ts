@@ -148,10 +148,14 @@ function s1(a: Assessment): Assessment {
 }
 
 function s2(a: Assessment): Assessment {
-  const why = 'AWSPENDING is on the AWSCURRENT version: the last rotation finished.';
   return {
     ...a, code: 'S2', title: 'AWSPENDING on the AWSCURRENT version: finished, not blocking',
-    options: { rollback: deny(why), promote: deny(why) },
+    options: {
+      rollback: deny('The rotation finished; there is nothing to roll back.'),
+      // A promote interrupted between its two writes leaves exactly this state.
+      promote: allow('The pending version is already current; this only removes its leftover ' +
+        'AWSPENDING.'),
+    },
     safeWithoutChoice: 'nothing',
     notes: ['Secrets Manager clears this leftover AWSPENDING itself; it does not block rotation.'],
   };
@@ -307,7 +311,7 @@ function movesFor(a: Assessment, choice: Choice): LabelMove[] {
   const pending = a.pending;
   if (!pending) return [];
   const removePending: LabelMove = { label: PENDING, removeFrom: pending };
-  if (choice === 'rollback') return [removePending];
+  if (choice === 'rollback' || pending === a.current) return [removePending];
   return [{ label: CURRENT, moveTo: pending, removeFrom: a.current }, removePending];
 }
 
@@ -345,7 +349,7 @@ export function undoMoves(a: Assessment, plan: Plan): LabelMove[] {
   const pending = a.pending;
   if (!pending || plan.choice === 'nothing') return [];
   const restorePending: LabelMove = { label: PENDING, moveTo: pending };
-  if (plan.choice === 'rollback') return [restorePending];
+  if (plan.choice === 'rollback' || pending === a.current) return [restorePending];
 
   const undo: LabelMove[] = [];
   if (a.current) undo.push({ label: CURRENT, moveTo: a.current, removeFrom: pending });

@@ -222,8 +222,9 @@ const CASES: Bad[] = [
 
 // ---------------------------------------------------------------------------------------
 
+/** The first line that is not a one-line warning (e.g. two credential sources set). */
 function firstLine(r: CliResult): string {
-  return r.stderr.split('\n')[0] ?? '';
+  return r.stderr.split('\n').find((l) => !l.startsWith('warning: ')) ?? '';
 }
 
 function expectClearError(r: CliResult, c: Bad): void {

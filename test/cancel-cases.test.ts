@@ -261,7 +261,7 @@ const ROWS: Row[] = [
     args: ['--yes'], env: { AWS_REGION: 'us-west-2' },
     // NOTE: moto would let UpdateSecretVersionStage through on a replica (and change the
     // primary); the assertion is that rotctl sends no write at all.
-    exit: 4, says: [/S14/, /replica/, /us-east-1/, /--region us-east-1/],
+    exit: 4, says: [/S14/, /replica/, /rotctl cancel arn:aws:secretsmanager:us-east-1:/],
     labels: 'unchanged', rotation: true, writes: NOTHING, check: namesArn,
   },
   // C16: service-managed secret.

@@ -47,8 +47,9 @@ describe('assess: state, options, recommendation, what bare --yes may do', () =>
   const rows: Array<[string, SecretSnapshot, unknown[]]> = [
     ['S1 no AWSPENDING', snap({ [A]: ['AWSCURRENT'], [B]: ['AWSPREVIOUS'] }),
       ['S1', false, 'no-rollback', 'no-promote', '-', 'nothing', 'ok']],
+    // promote here only finishes an interrupted promote: it removes the leftover AWSPENDING.
     ['S2 AWSPENDING on AWSCURRENT', snap({ [A]: ['AWSCURRENT', 'AWSPENDING'] }),
-      ['S2', false, 'no-rollback', 'no-promote', '-', 'nothing', 'ok']],
+      ['S2', false, 'no-rollback', 'promote', '-', 'nothing', 'ok']],
     ['S3 placeholder without value', snap(stuck, { pValue: 'absent' }),
       ['S3', true, 'rollback', 'no-promote', 'rollback', 'rollback', 'ok']],
     ['S6 pending holds a value', snap(stuck),
@@ -114,6 +115,14 @@ describe('buildPlan: the exact writes', () => {
       { label: 'AWSCURRENT', moveTo: P, removeFrom: A },
       { label: 'AWSPENDING', removeFrom: P },
     ]);
+  });
+
+  it('promote on S2 only removes AWSPENDING from the version that is already current', () => {
+    const s = snap({ [A]: ['AWSPREVIOUS'], [P]: ['AWSCURRENT', 'AWSPENDING'] });
+    const a = assess(s, NOW);
+    const p = buildPlan(s, a, 'promote');
+    assert.deepEqual(p.moves, [{ label: 'AWSPENDING', removeFrom: P }]);
+    assert.deepEqual(applyMoves(p.expected, undoMoves(a, p)), labelMap(s.versions));
   });
 
   it('promote with no AWSCURRENT anywhere sends no RemoveFromVersionId', () => {

@@ -105,6 +105,8 @@ function printOutcomeError(ui: Ui, error: RotctlError, flags: CancelFlags, repor
   if (report.applied.length > 0) {
     process.stderr.write(`Applied: ${report.applied.join('; ')}\n`);
     if (notApplied.length > 0) process.stderr.write(`Not applied: ${notApplied.join('; ')}\n`);
+  } else if (!/nothing (more )?was written/i.test(`${error.message} ${error.hint ?? ''}`)) {
+    process.stderr.write('Nothing was written.\n');
   }
   return code;
 }

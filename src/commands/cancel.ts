@@ -276,10 +276,17 @@ async function writeMove(
     if (!(err instanceof RotctlError) || err.exitCode === ExitCode.interrupted) throw err;
     if (err.exitCode === ExitCode.awsRejected && /Access denied/.test(err.message)) throw err;
     const now = await aws.readLabels(arn).catch(() => undefined);
+    if (now && sameLabels(now, want)) {
+      run.ui.warn(`the answer to ${move.label} was lost, but the labels show it was applied.`);
+      run.report.applied.push(api);
+      return;
+    }
+    // The RemoveFromVersionId guard said no: the labels are not where rotctl read them.
+    if (/InvalidParameterException|InvalidRequestException/.test(err.message)) {
+      throw changedByOther(run, arn, now ?? before);
+    }
     if (!now || sameLabels(now, before)) throw err;
-    if (!sameLabels(now, want)) throw changedByOther(run, arn, now);
-    run.ui.warn(`the answer to ${move.label} was lost, but the labels show it was applied.`);
-    run.report.applied.push(api);
+    throw changedByOther(run, arn, now);
   }
 }
 
@@ -325,6 +332,10 @@ function doneMessage(snap: SecretSnapshot, a: Assessment, plan: Plan): string {
   if (plan.choice === 'rollback') {
     return `Rolled back ${snap.name}: AWSPENDING removed from ${a.pending}; AWSCURRENT stays on ` +
       `${a.current}.${off}`;
+  }
+  if (plan.choice === 'promote' && a.pending === a.current) {
+    return `Finished ${snap.name}: the leftover AWSPENDING removed from ${a.pending}, which holds ` +
+      `AWSCURRENT.${off}`;
   }
   if (plan.choice === 'promote') {
     return `Promoted ${snap.name}: AWSCURRENT is now on ${a.pending}.${off}`;

@@ -19,6 +19,7 @@ export async function decide(
   snap: SecretSnapshot, a: Assessment, opts: DecideOptions, ui: Ui,
 ): Promise<Choice | 'nothing'> {
   if (a.safeWithoutChoice === 'nothing') {
+    if (opts.choice && a.options?.[opts.choice].allowed) return opts.choice;
     if (opts.choice) ui.note(`No AWSPENDING blocks rotation, so --${opts.choice} has nothing to do.`);
     return 'nothing';
   }
