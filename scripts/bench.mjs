@@ -3,13 +3,17 @@
 // Starts its own moto_server on 127.0.0.1 (-p 0, stopped by PID at the end), seeds a fresh
 // stuck secret (field case C01) for every cancel run, and runs each contender once per round
 // in rotated order. Prints medians, the issue's ratios and a markdown table for the README.
+// Compares the shipped build (dist/: esbuild split bundle) with the same source compiled by
+// tsc module by module into a temp dir (its node_modules a symlink to the repo's).
 // It asserts nothing about time: it exits 1 only when a contender does not do its job.
 //   BENCH_ROUNDS=15 (default)   rounds measured, after one warm-up round that is not counted
 // Max RSS: `/usr/bin/time -f %M` around every process; without it, node contenders report
 // process.resourceUsage().maxRSS through a preload and the AWS CLI gets no figure.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +26,8 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 15) || 15);
 const REGION = 'us-east-1';
 const TIME = '/usr/bin/time';
 const MAX_REQUESTS = 7;
-const BANNER = "import{createRequire as __rotctlCR}from'node:module';"
-  + 'const require=__rotctlCR(import.meta.url);';
+const SHIPPED = 'dist bundle (shipped)';
+const MODULES = 'modules (tsc)';
 
 const helper = (rel) => tsImport(path.join(ROOT, 'test', 'helpers', rel), import.meta.url);
 const { testEnv, applyTestEnv } = await helper('env.ts');
@@ -157,45 +161,53 @@ function rotctlArgv(bin) {
     '--endpoint-url', endpoint];
 }
 
-function contenders(bundles, withAws) {
+const cmdName = (cmd, label) => `rotctl ${cmd} · ${label}`;
+
+function variantContenders(v) {
   const node = process.execPath;
   const version = (r) => { if (!/^\d+\.\d+\.\d+/.test(r.stdout)) throw new Error(r.stdout); };
-  const list = [
-    simple('node -e 0', [node, '-e', '0']),
-    simple('rotctl --version', [node, BIN, '--version'], version),
-    simple('rotctl --help', [node, BIN, '--help']),
-    cancelWith('rotctl cancel S --yes --rollback', rotctlArgv(BIN)),
-    cancelWith('bare SDK script (4 calls)', (s, e) => [node, BARE_SDK, s, e]),
+  const help = (r) => { if (!r.stdout.startsWith('Usage: rotctl')) throw new Error(r.stdout); };
+  return [
+    simple(cmdName('--version', v.label), [node, v.bin, '--version'], version),
+    simple(cmdName('--help', v.label), [node, v.bin, '--help'], help),
+    cancelWith(cmdName('cancel S --yes --rollback', v.label), rotctlArgv(v.bin)),
   ];
-  for (const b of bundles) {
-    list.push(simple(`${b.label}: --version`, [node, b.entry, '--version'], version));
-    list.push(simple(`${b.label}: --help`, [node, b.entry, '--help']));
-    list.push(cancelWith(`${b.label}: cancel`, rotctlArgv(b.entry)));
-  }
+}
+
+function contenders(variants, withAws) {
+  const node = process.execPath;
+  const list = [simple('node -e 0', [node, '-e', '0'])];
+  for (const v of variants) list.push(...variantContenders(v));
+  list.push(cancelWith('bare SDK script (4 calls)', (s, e) => [node, BARE_SDK, s, e]));
   if (withAws) list.push(awsCliSequence);
   return list;
 }
 
 // ------------------------------------------------------------------------------------------
-// esbuild bundles of bin/rotctl.js (which imports dist/), for comparison only
+// The two builds of the same source: dist/ as shipped, and tsc's one file per module
 
-async function buildBundles(dir) {
-  const esbuild = await import('esbuild');
-  const common = {
-    entryPoints: [BIN], bundle: true, platform: 'node', target: 'node20', format: 'esm',
-    minify: true, banner: { js: BANNER }, outExtension: { '.js': '.mjs' }, logLevel: 'error',
-  };
-  const single = path.join(dir, 'single');
-  const split = path.join(dir, 'split');
-  await esbuild.build({ ...common, outdir: single });
-  await esbuild.build({ ...common, outdir: split, splitting: true });
-  return {
-    version: esbuild.version,
-    list: [
-      { label: 'esbuild one file', entry: path.join(single, 'rotctl.mjs'), dir: single },
-      { label: 'esbuild split', entry: path.join(split, 'rotctl.mjs'), dir: split },
-    ],
-  };
+/** tsc emits src/ into <dir>/dist; bin/rotctl.js and package.json beside it as in the repo. */
+async function buildModules(dir) {
+  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit', 'false',
+    '--outDir', path.join(dir, 'dist')], { cwd: ROOT, env: ENV, encoding: 'utf8' });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`tsc: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+  if (!existsSync(path.join(dir, 'dist', 'cli.js'))) throw new Error(`tsc: no ${dir}/dist/cli.js`);
+  await mkdir(path.join(dir, 'bin'));
+  await copyFile(BIN, path.join(dir, 'bin', 'rotctl.js'));
+  await copyFile(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
+  await symlink(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  return { label: MODULES, bin: path.join(dir, 'bin', 'rotctl.js'), dist: path.join(dir, 'dist') };
+}
+
+async function variants(dir) {
+  const shipped = { label: SHIPPED, bin: BIN, dist: path.join(ROOT, 'dist') };
+  return [shipped, await buildModules(path.join(dir, 'modules'))];
+}
+
+async function fileCount(dir) {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.isFile()).length;
 }
 
 async function sizeKiB(dir) {
@@ -250,7 +262,7 @@ async function countRequests(ctx) {
   const proxy = await startFaultProxy(ctx.endpoint);
   try {
     const secret = await freshStuckSecret(ctx);
-    const argv = rotctlArgv(BIN)(secret, proxy.endpoint);
+    const argv = rotctlArgv(BIN)(secret, proxy.endpoint); // the shipped build
     const r = await measure(argv, ctx.dir, { async: true });
     expectExit(r, 0, 'counted cancel');
     return { count: proxy.count(), ops: proxy.log.map((e) => e.target) };
@@ -291,11 +303,12 @@ function targetRow(what, value, limit, fmt = (v) => `${f2(v)}×`) {
 function targetsTable(stats, requests) {
   const m = (name) => stats.get(name) ?? { median: NaN, rssMiB: NaN };
   const base = m('node -e 0');
-  const cancel = m('rotctl cancel S --yes --rollback');
-  const startup = (name) => m(name).median / base.median;
-  return ['| target (ratio of medians) | measured | limit | met |', '|---|---:|---:|---|',
-    targetRow('`rotctl --version` ÷ `node -e 0`', startup('rotctl --version'), 1.3),
-    targetRow('`rotctl --help` ÷ `node -e 0`', startup('rotctl --help'), 1.3),
+  const cancel = m(cmdName('cancel S --yes --rollback', SHIPPED));
+  const startup = (cmd) => m(cmdName(cmd, SHIPPED)).median / base.median;
+  return [`| target for the shipped build (ratio of medians) | measured | limit | met |`,
+    '|---|---:|---:|---|',
+    targetRow('`rotctl --version` ÷ `node -e 0`', startup('--version'), 1.3),
+    targetRow('`rotctl --help` ÷ `node -e 0`', startup('--help'), 1.3),
     targetRow('cancel ÷ AWS CLI by hand',
       cancel.median / m('AWS CLI by hand (4 processes)').median, 0.15),
     targetRow('cancel ÷ bare SDK script', cancel.median / m('bare SDK script (4 calls)').median,
@@ -305,18 +318,17 @@ function targetsTable(stats, requests) {
   ].join('\n');
 }
 
-function bundleTable(stats, sizes) {
-  const cell = (name) => f0(stats.get(name)?.median ?? NaN);
-  const rows = ['| median ms | tsc build (`dist/`) | esbuild one file | esbuild split |',
-    '|---|---:|---:|---:|'];
-  for (const [cmd, ours] of [['--version', 'rotctl --version'], ['--help', 'rotctl --help'],
-    ['cancel', 'rotctl cancel S --yes --rollback']]) {
-    const key = cmd === 'cancel' ? 'cancel' : cmd;
-    rows.push(`| \`${cmd}\` | ${cell(ours)} | ${cell(`esbuild one file: ${key}`)} | `
-      + `${cell(`esbuild split: ${key}`)} |`);
+function variantTable(stats, sizes) {
+  const get = (cmd, label) => stats.get(cmdName(cmd, label)) ?? { median: NaN, rssMiB: NaN };
+  const rows = [`| | ${SHIPPED} | ${MODULES} | modules ÷ bundle |`, '|---|---:|---:|---:|'];
+  const row = (what, a, b, fmt) => rows.push(`| ${what} | ${fmt(a)} | ${fmt(b)} | ${f2(b / a)} |`);
+  for (const cmd of ['--version', '--help', 'cancel S --yes --rollback']) {
+    row(`\`${cmd}\` median ms`, get(cmd, SHIPPED).median, get(cmd, MODULES).median, f0);
   }
-  rows.push(`| size on disk KiB | ${sizes.dist} + node_modules | ${sizes.single} | `
-    + `${sizes.split} (entry ${sizes.splitEntry}) |`);
+  row('cancel max RSS MiB (median)', get('cancel S --yes --rollback', SHIPPED).rssMiB,
+    get('cancel S --yes --rollback', MODULES).rssMiB, f1);
+  rows.push(`| dist/ KiB on disk (files) | ${sizes.shipped} (${sizes.shippedFiles}; entry `
+    + `${sizes.entry}) | ${sizes.modules} (${sizes.modulesFiles}) + node_modules | |`);
   return rows.join('\n');
 }
 
@@ -329,10 +341,11 @@ function report(meta, stats, requests, sizes) {
       + (RSS_VIA === 'gnu-time' ? '`/usr/bin/time -f %M`.' : 'a `resourceUsage()` preload.'),
     '', resultsTable(stats, base), '', targetsTable(stats, requests), '',
     `Requests of one cancel: ${requests.ops.join(' → ')}`, '',
-    `esbuild ${meta.esbuild} bundles of bin/rotctl.js (\`--bundle --platform=node `
-      + '--target=node20 --format=esm --minify\` with a createRequire banner; "split" adds '
-      + '`--splitting` so the lazily imported commands become separate chunks):', '',
-    bundleTable(stats, sizes),
+    `The same source two ways: "${SHIPPED}" is dist/ from \`npm run build\` (esbuild split `
+      + 'bundle: dist/cli.js, lazily loaded dist/chunks/); "modules (tsc)" is '
+      + '`tsc --noEmit false` into a temp dir, loaded module by module with packages from '
+      + 'node_modules. Both run through bin/rotctl.js, which answers `--version` itself.', '',
+    variantTable(stats, sizes),
   ];
   if (!meta.withAws) lines.push('', 'The AWS CLI (`aws`) is not installed: no CLI comparison.');
   return lines.join('\n');
@@ -358,22 +371,20 @@ async function main() {
     await writeFile(path.join(dir, 'rss.mjs'), RSS_PRELOAD);
     const ctx = { endpoint: moto.endpoint, dir };
     const awsVersion = versionOf('sh', ['-c', 'command -v aws >/dev/null && aws --version']);
-    const bundles = await buildBundles(dir);
-    const list = contenders(bundles.list, awsVersion !== undefined);
+    const builds = await variants(dir);
+    const list = contenders(builds, awsVersion !== undefined);
     process.stderr.write(`moto on ${moto.endpoint} (pid ${moto.pid}); `
       + `${list.length} commands × ${ROUNDS} rounds; max RSS via ${RSS_VIA}\n`);
     const stats = summarize(await runRounds(list, ctx, ROUNDS));
     const requests = await countRequests(ctx);
     const sizes = {
-      dist: await sizeKiB(path.join(ROOT, 'dist')),
-      single: await sizeKiB(bundles.list[0].dir),
-      split: await sizeKiB(bundles.list[1].dir),
-      splitEntry: Math.round((await stat(bundles.list[1].entry)).size / 1024),
+      shipped: await sizeKiB(builds[0].dist), shippedFiles: await fileCount(builds[0].dist),
+      entry: Math.round((await stat(path.join(builds[0].dist, 'cli.js'))).size / 1024),
+      modules: await sizeKiB(builds[1].dist), modulesFiles: await fileCount(builds[1].dist),
     };
     const meta = {
       moto: versionOf('python3', ['-c', 'import moto; print(moto.__version__)']) ?? '?',
       aws: awsVersion ?? 'AWS CLI not installed', withAws: awsVersion !== undefined,
-      esbuild: bundles.version,
     };
     process.stdout.write(`${report(meta, stats, requests, sizes)}\n`);
   } finally {
