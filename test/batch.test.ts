@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, beforeEach, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import {
   BIN,
@@ -25,28 +25,20 @@ import {
 } from './helpers/cli.js';
 import type { CliResult, Labels } from './helpers/cli.js';
 import { testEnv } from './helpers/env.js';
-import { startFaultProxy } from './helpers/fault-proxy.js';
+import { useRecordingProxy } from './helpers/fault-proxy.js';
 import type { Fault, FaultProxy } from './helpers/fault-proxy.js';
 import { client, useMoto } from './helpers/moto.js';
 import { CASES, CUSTOM_LABELS, VERSION_IDS } from './helpers/seed.js';
 import type { Seeded } from './helpers/seed.js';
 
 const moto = useMoto();
-let proxy: FaultProxy | undefined;
+const useProxy = useRecordingProxy(moto);
 let tmp = '';
 
 before(async () => { tmp = await mkdtemp(path.join(os.tmpdir(), 'rotctl-batch-')); });
 after(async () => {
-  await proxy?.close();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
-beforeEach(() => { proxy?.clear(); });
-
-async function useProxy(): Promise<FaultProxy> {
-  proxy ??= await startFaultProxy(moto().endpoint);
-  proxy.clear();
-  return proxy;
-}
 
 const CUR = 'AWSCURRENT';
 const PREV = 'AWSPREVIOUS';

@@ -5,7 +5,7 @@
 // Expectations come from the spec and field-cases.md, never from moto's own errors
 // (test-infra §3); each place where moto differs from AWS carries a NOTE.
 import assert from 'node:assert/strict';
-import { after, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
@@ -23,8 +23,8 @@ import {
   writesOf,
 } from './helpers/cli.js';
 import type { CliResult, Labels } from './helpers/cli.js';
-import { startFaultProxy } from './helpers/fault-proxy.js';
-import type { Fault, FaultProxy, LogEntry } from './helpers/fault-proxy.js';
+import { useRecordingProxy } from './helpers/fault-proxy.js';
+import type { Fault, LogEntry } from './helpers/fault-proxy.js';
 import { client, useMoto } from './helpers/moto.js';
 import {
   CASES,
@@ -36,21 +36,8 @@ import {
 import type { Letter, Seeded } from './helpers/seed.js';
 
 const moto = useMoto();
-let proxy: FaultProxy | undefined;
-
-after(async () => { await proxy?.close(); });
-beforeEach(() => { proxy?.clear(); });
-
 /** The recording proxy in front of this file's moto, started on first use. */
-async function useProxy(): Promise<FaultProxy> {
-  proxy ??= await startFaultProxy(moto().endpoint);
-  return proxy;
-}
-
-function theProxy(): FaultProxy {
-  if (!proxy) throw new Error('fault proxy is not running');
-  return proxy;
-}
+const useProxy = useRecordingProxy(moto);
 
 const CUR = 'AWSCURRENT';
 const PREV = 'AWSPREVIOUS';
@@ -418,12 +405,12 @@ function kmsDenied(): Fault[] {
 
 /** Matches requests sent once rotctl's CancelRotateSecret went out (the re-read). */
 function afterCancel(): boolean {
-  return theProxy().count(CANCEL) > 0;
+  return useProxy.current().count(CANCEL) > 0;
 }
 
 /** Matches requests sent once rotctl wrote a label (the check after writing). */
 function afterStageWrite(): boolean {
-  return theProxy().count(STAGE) > 0;
+  return useProxy.current().count(STAGE) > 0;
 }
 
 /** Another writer's UpdateSecretVersionStage, straight to moto (not through the proxy). */

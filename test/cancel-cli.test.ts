@@ -3,7 +3,7 @@
 // budget, -v, runs without a terminal, usage errors, AWS rejections and Ctrl-C. Every run
 // spawns the built CLI against this file's moto_server, through a recording fault proxy.
 import assert from 'node:assert/strict';
-import { after, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
@@ -21,23 +21,15 @@ import {
   writesOf,
 } from './helpers/cli.js';
 import type { CliResult, Labels, RunOptions } from './helpers/cli.js';
-import { startFaultProxy } from './helpers/fault-proxy.js';
+import { useRecordingProxy } from './helpers/fault-proxy.js';
 import type { FaultProxy } from './helpers/fault-proxy.js';
 import { client, useMoto } from './helpers/moto.js';
 import { CASES, PRIMARY_REGION, VERSION_IDS } from './helpers/seed.js';
 import type { Seeded } from './helpers/seed.js';
 
 const moto = useMoto();
-let proxy: FaultProxy | undefined;
-
-after(async () => { await proxy?.close(); });
-beforeEach(() => { proxy?.clear(); });
-
 /** The recording proxy in front of this file's moto, started on first use. */
-async function useProxy(): Promise<FaultProxy> {
-  proxy ??= await startFaultProxy(moto().endpoint);
-  return proxy;
-}
+const useProxy = useRecordingProxy(moto);
 
 const CUR = 'AWSCURRENT';
 const PREV = 'AWSPREVIOUS';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { after, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import {
   CreateSecretCommand,
   PutSecretValueCommand,
@@ -27,23 +27,15 @@ import {
   verboseOps,
 } from './helpers/cli.js';
 import type { CliResult } from './helpers/cli.js';
-import { startFaultProxy } from './helpers/fault-proxy.js';
+import { useRecordingProxy } from './helpers/fault-proxy.js';
 import type { FaultProxy } from './helpers/fault-proxy.js';
 import { client, useMoto } from './helpers/moto.js';
 import { CASES, MISSING_LAMBDA_ARN, VERSION_IDS } from './helpers/seed.js';
 import type { Seeded } from './helpers/seed.js';
 
 const moto = useMoto();
-let proxy: FaultProxy | undefined;
-
-after(async () => { await proxy?.close(); });
-beforeEach(() => { proxy?.clear(); });
-
-async function useProxy(): Promise<FaultProxy> {
-  proxy ??= await startFaultProxy(moto().endpoint);
-  proxy.clear();
-  return proxy;
-}
+/** The recording proxy in front of this file's moto, started on first use. */
+const useProxy = useRecordingProxy(moto);
 
 const US = 'us-east-1';
 const EU = 'eu-west-1';

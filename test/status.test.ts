@@ -4,7 +4,7 @@
 // and no sentinel value appears in any output. Then the error exits (2, 6, 7) and a check that
 // the printed command really repairs the secret.
 import assert from 'node:assert/strict';
-import { after, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import {
   assertExit,
   assertNoSentinels,
@@ -17,22 +17,15 @@ import {
   verboseOps,
 } from './helpers/cli.js';
 import type { CliResult } from './helpers/cli.js';
-import { startFaultProxy } from './helpers/fault-proxy.js';
+import { useRecordingProxy } from './helpers/fault-proxy.js';
 import type { Fault, FaultProxy } from './helpers/fault-proxy.js';
 import { useMoto } from './helpers/moto.js';
 import { CASES, PRIMARY_REGION } from './helpers/seed.js';
 import type { Seeded } from './helpers/seed.js';
 
 const moto = useMoto();
-let proxy: FaultProxy | undefined;
-
-after(async () => { await proxy?.close(); });
-beforeEach(() => { proxy?.clear(); });
-
-async function useProxy(): Promise<FaultProxy> {
-  proxy ??= await startFaultProxy(moto().endpoint);
-  return proxy;
-}
+/** The recording proxy in front of this file's moto, started on first use. */
+const useProxy = useRecordingProxy(moto);
 
 /** The only operations status may send: the reads cancel makes before deciding. */
 const READS = ['DescribeSecret', 'ListSecretVersionIds', 'GetSecretValue'];

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { after, beforeEach } from 'node:test';
 
 export type FaultMode =
   | 'throttle' | 'http500' | '503' | 'reset' | 'reset-after'
@@ -274,3 +275,34 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   await proxy.listen();
   return proxy;
 }
+
+/**
+ * For node:test files: one recording proxy in front of the file's moto, started on first use,
+ * with its faults and log cleared before each test and on every call, closed after the file.
+ */
+export interface RecordingProxy {
+  (): Promise<FaultProxy>;
+  /** The running proxy, for synchronous matchers; throws before the first call. */
+  current(): FaultProxy;
+}
+
+export function useRecordingProxy(upstream: () => { endpoint: string }): RecordingProxy {
+  let proxy: FaultProxy | undefined;
+  after(async () => {
+    await proxy?.close();
+  });
+  beforeEach(() => {
+    proxy?.clear();
+  });
+  const use = async (): Promise<FaultProxy> => {
+    proxy ??= await startFaultProxy(upstream().endpoint);
+    proxy.clear();
+    return proxy;
+  };
+  const current = (): FaultProxy => {
+    if (!proxy) throw new Error('fault proxy is not running');
+    return proxy;
+  };
+  return Object.assign(use, { current });
+}
+
