@@ -12,7 +12,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import {
-  copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
 } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,8 +68,9 @@ async function measure(argv, dir, { async = false } = {}) {
   const full = wrap(argv, rssFile);
   const env = { ...ENV, BENCH_RSS_FILE: rssFile };
   const t0 = process.hrtime.bigint();
-  const r = async ? await spawnAsync(full, env) : spawnSync(full[0], full.slice(1),
-    { env, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = async
+    ? await spawnAsync(full, env)
+    : spawnSync(full[0], full.slice(1), { env, encoding: 'utf8', maxBuffer: 1 << 26 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.error) throw r.error;
   const rss = Number((await readFile(rssFile, 'utf8').catch(() => '')).trim().split('\n').pop());
@@ -71,8 +80,12 @@ async function measure(argv, dir, { async = false } = {}) {
 function spawnAsync(argv, env) {
   const child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { stdout: '', stderr: '' };
-  child.stdout.on('data', (c) => { out.stdout += c; });
-  child.stderr.on('data', (c) => { out.stderr += c; });
+  child.stdout.on('data', (c) => {
+    out.stdout += c;
+  });
+  child.stderr.on('data', (c) => {
+    out.stderr += c;
+  });
   return new Promise((resolve) => {
     child.once('error', (error) => resolve({ ...out, status: null, error }));
     child.once('close', (status) => resolve({ ...out, status }));
@@ -129,8 +142,20 @@ function cancelWith(name, cliArgv) {
 }
 
 function awsArgs(op, secret, endpoint, extra = []) {
-  return ['aws', 'secretsmanager', op, '--secret-id', secret, ...extra,
-    '--endpoint-url', endpoint, '--region', REGION, '--output', 'json'];
+  return [
+    'aws',
+    'secretsmanager',
+    op,
+    '--secret-id',
+    secret,
+    ...extra,
+    '--endpoint-url',
+    endpoint,
+    '--region',
+    REGION,
+    '--output',
+    'json',
+  ];
 }
 
 /** The job by hand with the AWS CLI: four processes; time is their sum, RSS their max. */
@@ -149,24 +174,40 @@ const awsCliSequence = {
     await step('cancel-rotate-secret');
     const listed = JSON.parse((await step('list-secret-version-ids')).stdout);
     const pending = listed.Versions.find((v) => v.VersionStages?.includes('AWSPENDING'));
-    await step('update-secret-version-stage',
-      ['--version-stage', 'AWSPENDING', '--remove-from-version-id', pending.VersionId]);
+    await step('update-secret-version-stage', [
+      '--version-stage',
+      'AWSPENDING',
+      '--remove-from-version-id',
+      pending.VersionId,
+    ]);
     const ms = steps.reduce((sum, s) => sum + s.ms, 0);
     return { ms, rssKiB: Math.max(...steps.map((s) => s.rssKiB)) };
   },
 };
 
 function rotctlArgv(bin) {
-  return (secret, endpoint) => [process.execPath, bin, 'cancel', secret, '--yes', '--rollback',
-    '--endpoint-url', endpoint];
+  return (secret, endpoint) => [
+    process.execPath,
+    bin,
+    'cancel',
+    secret,
+    '--yes',
+    '--rollback',
+    '--endpoint-url',
+    endpoint,
+  ];
 }
 
 const cmdName = (cmd, label) => `rotctl ${cmd} · ${label}`;
 
 function variantContenders(v) {
   const node = process.execPath;
-  const version = (r) => { if (!/^\d+\.\d+\.\d+/.test(r.stdout)) throw new Error(r.stdout); };
-  const help = (r) => { if (!r.stdout.startsWith('Usage: rotctl')) throw new Error(r.stdout); };
+  const version = (r) => {
+    if (!/^\d+\.\d+\.\d+/.test(r.stdout)) throw new Error(r.stdout);
+  };
+  const help = (r) => {
+    if (!r.stdout.startsWith('Usage: rotctl')) throw new Error(r.stdout);
+  };
   return [
     simple(cmdName('--version', v.label), [node, v.bin, '--version'], version),
     simple(cmdName('--help', v.label), [node, v.bin, '--help'], help),
@@ -188,8 +229,11 @@ function contenders(variants, withAws) {
 
 /** tsc emits src/ into <dir>/dist; bin/rotctl.js and package.json beside it as in the repo. */
 async function buildModules(dir) {
-  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit', 'false',
-    '--outDir', path.join(dir, 'dist')], { cwd: ROOT, env: ENV, encoding: 'utf8' });
+  const r = spawnSync(
+    'npx',
+    ['tsc', '-p', 'tsconfig.json', '--noEmit', 'false', '--outDir', path.join(dir, 'dist')],
+    { cwd: ROOT, env: ENV, encoding: 'utf8' },
+  );
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`tsc: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
   if (!existsSync(path.join(dir, 'dist', 'cli.js'))) throw new Error(`tsc: no ${dir}/dist/cli.js`);
@@ -213,8 +257,8 @@ async function fileCount(dir) {
 async function sizeKiB(dir) {
   let total = 0;
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) total += (await stat(path.join(entry.parentPath ?? entry.path,
-      entry.name))).size;
+    if (entry.isFile())
+      total += (await stat(path.join(entry.parentPath ?? entry.path, entry.name))).size;
   }
   return Math.round(total / 1024);
 }
@@ -250,8 +294,11 @@ function summarize(samples) {
     const ms = runs.map((r) => r.ms);
     const rss = runs.map((r) => r.rssKiB);
     out.set(name, {
-      median: quantile(ms, 0.5), p25: quantile(ms, 0.25), p75: quantile(ms, 0.75),
-      rssMiB: quantile(rss, 0.5) / 1024, maxRssMiB: quantile(rss, 1) / 1024,
+      median: quantile(ms, 0.5),
+      p25: quantile(ms, 0.25),
+      p75: quantile(ms, 0.75),
+      rssMiB: quantile(rss, 0.5) / 1024,
+      maxRssMiB: quantile(rss, 1) / 1024,
     });
   }
   return out;
@@ -280,17 +327,23 @@ const f2 = (n) => (Number.isNaN(n) ? 'n/a' : n.toFixed(2));
 
 function machineLine(meta) {
   const gib = (os.totalmem() / 2 ** 30).toFixed(1);
-  return `${new Date().toISOString().slice(0, 10)} · nproc ${os.availableParallelism()} · `
-    + `${gib} GiB RAM · ${os.cpus()[0]?.model ?? 'cpu ?'} · Node ${process.version} · `
-    + `moto ${meta.moto} on 127.0.0.1 · ${meta.aws}`;
+  return (
+    `${new Date().toISOString().slice(0, 10)} · nproc ${os.availableParallelism()} · ` +
+    `${gib} GiB RAM · ${os.cpus()[0]?.model ?? 'cpu ?'} · Node ${process.version} · ` +
+    `moto ${meta.moto} on 127.0.0.1 · ${meta.aws}`
+  );
 }
 
 function resultsTable(stats, base) {
-  const rows = ['| command | median ms | p25–p75 ms | × `node -e 0` | max RSS MiB (median) |',
-    '|---|---:|---:|---:|---:|'];
+  const rows = [
+    '| command | median ms | p25–p75 ms | × `node -e 0` | max RSS MiB (median) |',
+    '|---|---:|---:|---:|---:|',
+  ];
   for (const [name, s] of stats) {
-    rows.push(`| ${name} | ${f0(s.median)} | ${f0(s.p25)}–${f0(s.p75)} | `
-      + `${f2(s.median / base.median)} | ${f1(s.rssMiB)} |`);
+    rows.push(
+      `| ${name} | ${f0(s.median)} | ${f0(s.p25)}–${f0(s.p75)} | ` +
+        `${f2(s.median / base.median)} | ${f1(s.rssMiB)} |`,
+    );
   }
   return rows.join('\n');
 }
@@ -305,14 +358,21 @@ function targetsTable(stats, requests) {
   const base = m('node -e 0');
   const cancel = m(cmdName('cancel S --yes --rollback', SHIPPED));
   const startup = (cmd) => m(cmdName(cmd, SHIPPED)).median / base.median;
-  return [`| target for the shipped build (ratio of medians) | measured | limit | met |`,
+  return [
+    `| target for the shipped build (ratio of medians) | measured | limit | met |`,
     '|---|---:|---:|---|',
     targetRow('`rotctl --version` ÷ `node -e 0`', startup('--version'), 1.3),
     targetRow('`rotctl --help` ÷ `node -e 0`', startup('--help'), 1.3),
-    targetRow('cancel ÷ AWS CLI by hand',
-      cancel.median / m('AWS CLI by hand (4 processes)').median, 0.15),
-    targetRow('cancel ÷ bare SDK script', cancel.median / m('bare SDK script (4 calls)').median,
-      1.5),
+    targetRow(
+      'cancel ÷ AWS CLI by hand',
+      cancel.median / m('AWS CLI by hand (4 processes)').median,
+      0.15,
+    ),
+    targetRow(
+      'cancel ÷ bare SDK script',
+      cancel.median / m('bare SDK script (4 calls)').median,
+      1.5,
+    ),
     targetRow('cancel max RSS ÷ `node -e 0` max RSS', cancel.rssMiB / base.rssMiB, 1.6),
     targetRow('HTTP requests for one cancel', requests.count, MAX_REQUESTS, (v) => String(v)),
   ].join('\n');
@@ -325,26 +385,39 @@ function variantTable(stats, sizes) {
   for (const cmd of ['--version', '--help', 'cancel S --yes --rollback']) {
     row(`\`${cmd}\` median ms`, get(cmd, SHIPPED).median, get(cmd, MODULES).median, f0);
   }
-  row('cancel max RSS MiB (median)', get('cancel S --yes --rollback', SHIPPED).rssMiB,
-    get('cancel S --yes --rollback', MODULES).rssMiB, f1);
-  rows.push(`| dist/ KiB on disk (files) | ${sizes.shipped} (${sizes.shippedFiles}; entry `
-    + `${sizes.entry}) | ${sizes.modules} (${sizes.modulesFiles}) + node_modules | |`);
+  row(
+    'cancel max RSS MiB (median)',
+    get('cancel S --yes --rollback', SHIPPED).rssMiB,
+    get('cancel S --yes --rollback', MODULES).rssMiB,
+    f1,
+  );
+  rows.push(
+    `| dist/ KiB on disk (files) | ${sizes.shipped} (${sizes.shippedFiles}; entry ` +
+      `${sizes.entry}) | ${sizes.modules} (${sizes.modulesFiles}) + node_modules | |`,
+  );
   return rows.join('\n');
 }
 
 function report(meta, stats, requests, sizes) {
   const base = stats.get('node -e 0');
   const lines = [
-    `### rotctl speed and footprint (${machineLine(meta)})`, '',
-    `${ROUNDS} rounds after one warm-up round; each round runs every command once, in rotated `
-      + 'order; a fresh stuck secret (C01) for every cancel. Max RSS via '
-      + (RSS_VIA === 'gnu-time' ? '`/usr/bin/time -f %M`.' : 'a `resourceUsage()` preload.'),
-    '', resultsTable(stats, base), '', targetsTable(stats, requests), '',
-    `Requests of one cancel: ${requests.ops.join(' → ')}`, '',
-    `The same source two ways: "${SHIPPED}" is dist/ from \`npm run build\` (esbuild split `
-      + 'bundle: dist/cli.js, lazily loaded dist/chunks/); "modules (tsc)" is '
-      + '`tsc --noEmit false` into a temp dir, loaded module by module with packages from '
-      + 'node_modules. Both run through bin/rotctl.js, which answers `--version` itself.', '',
+    `### rotctl speed and footprint (${machineLine(meta)})`,
+    '',
+    `${ROUNDS} rounds after one warm-up round; each round runs every command once, in rotated ` +
+      'order; a fresh stuck secret (C01) for every cancel. Max RSS via ' +
+      (RSS_VIA === 'gnu-time' ? '`/usr/bin/time -f %M`.' : 'a `resourceUsage()` preload.'),
+    '',
+    resultsTable(stats, base),
+    '',
+    targetsTable(stats, requests),
+    '',
+    `Requests of one cancel: ${requests.ops.join(' → ')}`,
+    '',
+    `The same source two ways: "${SHIPPED}" is dist/ from \`npm run build\` (esbuild split ` +
+      'bundle: dist/cli.js, lazily loaded dist/chunks/); "modules (tsc)" is ' +
+      '`tsc --noEmit false` into a temp dir, loaded module by module with packages from ' +
+      'node_modules. Both run through bin/rotctl.js, which answers `--version` itself.',
+    '',
     variantTable(stats, sizes),
   ];
   if (!meta.withAws) lines.push('', 'The AWS CLI (`aws`) is not installed: no CLI comparison.');
@@ -365,7 +438,9 @@ async function main() {
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rotctl-bench-'));
   const moto = await startMoto();
-  const stop = () => { void moto.stop().finally(() => process.exit(130)); };
+  const stop = () => {
+    void moto.stop().finally(() => process.exit(130));
+  };
   process.once('SIGINT', stop);
   try {
     await writeFile(path.join(dir, 'rss.mjs'), RSS_PRELOAD);
@@ -373,18 +448,23 @@ async function main() {
     const awsVersion = versionOf('sh', ['-c', 'command -v aws >/dev/null && aws --version']);
     const builds = await variants(dir);
     const list = contenders(builds, awsVersion !== undefined);
-    process.stderr.write(`moto on ${moto.endpoint} (pid ${moto.pid}); `
-      + `${list.length} commands × ${ROUNDS} rounds; max RSS via ${RSS_VIA}\n`);
+    process.stderr.write(
+      `moto on ${moto.endpoint} (pid ${moto.pid}); ` +
+        `${list.length} commands × ${ROUNDS} rounds; max RSS via ${RSS_VIA}\n`,
+    );
     const stats = summarize(await runRounds(list, ctx, ROUNDS));
     const requests = await countRequests(ctx);
     const sizes = {
-      shipped: await sizeKiB(builds[0].dist), shippedFiles: await fileCount(builds[0].dist),
+      shipped: await sizeKiB(builds[0].dist),
+      shippedFiles: await fileCount(builds[0].dist),
       entry: Math.round((await stat(path.join(builds[0].dist, 'cli.js'))).size / 1024),
-      modules: await sizeKiB(builds[1].dist), modulesFiles: await fileCount(builds[1].dist),
+      modules: await sizeKiB(builds[1].dist),
+      modulesFiles: await fileCount(builds[1].dist),
     };
     const meta = {
       moto: versionOf('python3', ['-c', 'import moto; print(moto.__version__)']) ?? '?',
-      aws: awsVersion ?? 'AWS CLI not installed', withAws: awsVersion !== undefined,
+      aws: awsVersion ?? 'AWS CLI not installed',
+      withAws: awsVersion !== undefined,
     };
     process.stdout.write(`${report(meta, stats, requests, sizes)}\n`);
   } finally {

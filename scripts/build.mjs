@@ -15,11 +15,13 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  minify: false,
+  minifyWhitespace: true,
+  minifySyntax: true,
   chunkNames: 'chunks/[name]-[hash]',
   // Bundled CommonJS packages (the AWS SDK) call require(); give every chunk a real one.
   banner: {
-    js: "import { createRequire as __rotctlRequire } from 'node:module';" +
+    js:
+      "import { createRequire as __rotctlRequire } from 'node:module';" +
       'const require = __rotctlRequire(import.meta.url);',
   },
   logLevel: 'warning',

@@ -20,7 +20,8 @@ const STOP_TIMEOUT_MS = 5_000;
 /** The demo's own AWS settings; no variable from the caller's AWS setup is passed on. */
 function demoEnv() {
   const env = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
+    Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')),
+  );
   return {
     ...env,
     AWS_ACCESS_KEY_ID: 'test',
@@ -41,8 +42,10 @@ function fail(message) {
 function checkPrerequisites() {
   const found = spawnSync('sh', ['-c', 'command -v moto_server'], { stdio: 'ignore' });
   if (found.status !== 0) {
-    fail('moto_server is not on PATH. The demo runs rotctl against moto, a local AWS ' +
-      "emulator.\nInstall it with: pip install 'moto[server]'   (then run npm run demo again)");
+    fail(
+      'moto_server is not on PATH. The demo runs rotctl against moto, a local AWS ' +
+        "emulator.\nInstall it with: pip install 'moto[server]'   (then run npm run demo again)",
+    );
   }
   if (!existsSync(path.join(REPO, 'dist', 'cli.js'))) {
     fail('rotctl is not built yet. Run: npm run demo   (it builds first)');
@@ -56,7 +59,9 @@ function checkPrerequisites() {
 function spawnMoto(env) {
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'], {
     // Its own process group: a Ctrl-C meant for rotctl must not take the emulator down.
-    detached: true, stdio: ['ignore', 'pipe', 'pipe'], env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
   });
   return { child, endpoint: '', output: '' };
 }
@@ -64,8 +69,10 @@ function spawnMoto(env) {
 function motoReady(moto) {
   const { child } = moto;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(motoError(moto, 'did not start in 20 s')),
-      START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(motoError(moto, 'did not start in 20 s')),
+      START_TIMEOUT_MS,
+    );
     const onData = (chunk) => {
       // Always drained, so moto never blocks on a full pipe; only the tail is kept.
       moto.output = (moto.output + chunk.toString()).slice(-4000);
@@ -120,26 +127,36 @@ async function post(url, headers, body) {
 
 /** moto routes by the service named in the SigV4 scope and does not check signatures. */
 function auth(service) {
-  return `AWS4-HMAC-SHA256 Credential=test/20260101/${REGION}/${service}/aws4_request, ` +
-    'SignedHeaders=host, Signature=0';
+  return (
+    `AWS4-HMAC-SHA256 Credential=test/20260101/${REGION}/${service}/aws4_request, ` +
+    'SignedHeaders=host, Signature=0'
+  );
 }
 
 async function createRotationLambda(endpoint) {
-  const role = await post(`${endpoint}/`,
+  const role = await post(
+    `${endpoint}/`,
     { 'content-type': 'application/x-www-form-urlencoded', authorization: auth('iam') },
     new URLSearchParams({
-      Action: 'CreateRole', Version: '2010-05-08', RoleName: 'demo-rotation-role',
+      Action: 'CreateRole',
+      Version: '2010-05-08',
+      RoleName: 'demo-rotation-role',
       AssumeRolePolicyDocument: '{}',
-    }));
+    }),
+  );
   const roleArn = /<Arn>([^<]+)<\/Arn>/.exec(role)?.[1];
   if (!roleArn) throw new Error(`IAM CreateRole returned no ARN: ${role.slice(0, 300)}`);
-  const fn = await post(`${endpoint}/2015-03-31/functions`,
+  const fn = await post(
+    `${endpoint}/2015-03-31/functions`,
     { 'content-type': 'application/json', authorization: auth('lambda') },
     JSON.stringify({
-      FunctionName: 'app-db-rotation', Runtime: 'python3.12', Role: roleArn,
+      FunctionName: 'app-db-rotation',
+      Runtime: 'python3.12',
+      Role: roleArn,
       Handler: 'lambda_function.lambda_handler',
       Code: { ZipFile: 'UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==' }, // an empty zip: moto runs nothing
-    }));
+    }),
+  );
   return JSON.parse(fn).FunctionArn;
 }
 
@@ -147,32 +164,53 @@ const credential = (password) => JSON.stringify({ username: 'app', password });
 
 /** A=AWSCURRENT, B=AWSPREVIOUS, P=AWSPENDING with a value; rotation on with a Lambda. */
 async function seedStuckSecret(endpoint) {
-  await post(`${endpoint}/moto-api/config`, { 'content-type': 'application/json' },
-    JSON.stringify({ lambda: { use_docker: false } }));
+  await post(
+    `${endpoint}/moto-api/config`,
+    { 'content-type': 'application/json' },
+    JSON.stringify({ lambda: { use_docker: false } }),
+  );
   const lambdaArn = await createRotationLambda(endpoint);
   const sm = await import('@aws-sdk/client-secrets-manager');
   const client = new sm.SecretsManagerClient({
-    region: REGION, endpoint, maxAttempts: 1,
+    region: REGION,
+    endpoint,
+    maxAttempts: 1,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
   const ids = { A: randomUUID(), B: randomUUID(), P: randomUUID() };
   try {
-    await client.send(new sm.CreateSecretCommand({
-      Name: SECRET, ClientRequestToken: ids.B, SecretString: credential('demo-password-old'),
-      Description: 'rotctl demo: a database credential whose rotation got stuck',
-    }));
-    await client.send(new sm.PutSecretValueCommand({
-      SecretId: SECRET, ClientRequestToken: ids.A,
-      SecretString: credential('demo-password-current'),
-    }));
-    await client.send(new sm.RotateSecretCommand({
-      SecretId: SECRET, RotationLambdaARN: lambdaArn, ClientRequestToken: ids.P,
-      RotationRules: { AutomaticallyAfterDays: 30 }, RotateImmediately: false,
-    }));
-    await client.send(new sm.PutSecretValueCommand({
-      SecretId: SECRET, ClientRequestToken: ids.P, SecretString: credential('demo-password-new'),
-      VersionStages: ['AWSPENDING'],
-    }));
+    await client.send(
+      new sm.CreateSecretCommand({
+        Name: SECRET,
+        ClientRequestToken: ids.B,
+        SecretString: credential('demo-password-old'),
+        Description: 'rotctl demo: a database credential whose rotation got stuck',
+      }),
+    );
+    await client.send(
+      new sm.PutSecretValueCommand({
+        SecretId: SECRET,
+        ClientRequestToken: ids.A,
+        SecretString: credential('demo-password-current'),
+      }),
+    );
+    await client.send(
+      new sm.RotateSecretCommand({
+        SecretId: SECRET,
+        RotationLambdaARN: lambdaArn,
+        ClientRequestToken: ids.P,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+        RotateImmediately: false,
+      }),
+    );
+    await client.send(
+      new sm.PutSecretValueCommand({
+        SecretId: SECRET,
+        ClientRequestToken: ids.P,
+        SecretString: credential('demo-password-new'),
+        VersionStages: ['AWSPENDING'],
+      }),
+    );
     await checkSeeded(client, sm, ids);
   } finally {
     client.destroy();
@@ -184,7 +222,8 @@ async function seedStuckSecret(endpoint) {
 async function checkSeeded(client, sm, ids) {
   const list = await client.send(new sm.ListSecretVersionIdsCommand({ SecretId: SECRET }));
   const labels = Object.fromEntries(
-    (list.Versions ?? []).map((v) => [v.VersionId, (v.VersionStages ?? []).join(',')]));
+    (list.Versions ?? []).map((v) => [v.VersionId, (v.VersionStages ?? []).join(',')]),
+  );
   const want = { [ids.A]: 'AWSCURRENT', [ids.B]: 'AWSPREVIOUS', [ids.P]: 'AWSPENDING' };
   if (Object.entries(want).some(([id, label]) => labels[id] !== label)) {
     throw new Error(`seeding gave unexpected labels: ${JSON.stringify(labels)}`);
@@ -207,7 +246,8 @@ function describeSetup(endpoint, lambdaArn, interactive) {
     ? 'rotctl now explains the state and asks what to do; nothing changes until you say yes.'
     : 'There is no terminal to ask on, so rotctl runs with --dry-run: it reads, and writes ' +
       'nothing.';
-  const text = `Demo: moto_server (a local fake AWS) is running at ${endpoint} with one ` +
+  const text =
+    `Demo: moto_server (a local fake AWS) is running at ${endpoint} with one ` +
     `secret, ${SECRET} in ${REGION}, whose rotation is stuck: the rotation Lambda ` +
     `${lambdaArn.split(':').pop()} stored a new value (demo-password-new) on a pending ` +
     'version, but AWSCURRENT is still on the old one (demo-password-current) and ' +
@@ -224,8 +264,11 @@ function runRotctl(endpoint, interactive, env, state) {
   const args = ['cancel', SECRET, '--endpoint-url', endpoint];
   if (!interactive) args.push('--dry-run');
   process.stdout.write(`$ rotctl ${args.join(' ')}\n\n`);
-  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'rotctl.js'), ...args],
-    { stdio: 'inherit', env, cwd: REPO });
+  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'rotctl.js'), ...args], {
+    stdio: 'inherit',
+    env,
+    cwd: REPO,
+  });
   state.rotctl = child;
   return new Promise((resolve) => {
     child.once('error', (err) => {
@@ -233,7 +276,9 @@ function runRotctl(endpoint, interactive, env, state) {
       resolve(1);
     });
     child.once('exit', (code, sig) => resolve(code ?? signalExitCode(sig)));
-  }).finally(() => { state.rotctl = undefined; });
+  }).finally(() => {
+    state.rotctl = undefined;
+  });
 }
 
 /** Ctrl-C reaches rotctl from the terminal itself; other signals are passed on to it. */
@@ -263,7 +308,9 @@ async function main() {
   const env = useDemoEnv();
   const state = { moto: undefined, rotctl: undefined, interrupted: undefined };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => onSignal(state, sig));
-  process.once('exit', () => { if (state.moto) signal(state.moto.child.pid, 'SIGTERM'); });
+  process.once('exit', () => {
+    if (state.moto) signal(state.moto.child.pid, 'SIGTERM');
+  });
   try {
     state.moto = spawnMoto(env);
     const endpoint = await motoReady(state.moto);
@@ -273,8 +320,10 @@ async function main() {
     const code = await runRotctl(endpoint, interactive, env, state);
     if (interactive || code !== 3) return code;
     // Without a terminal, stopping for a decision (exit 3) is rotctl doing its job.
-    process.stdout.write('\nrotctl stopped for a decision, as it must without a terminal. ' +
-      'Run `npm run demo` in a terminal to choose and repair.\n');
+    process.stdout.write(
+      '\nrotctl stopped for a decision, as it must without a terminal. ' +
+        'Run `npm run demo` in a terminal to choose and repair.\n',
+    );
     return 0;
   } catch (err) {
     if (state.interrupted) return signalExitCode(state.interrupted);

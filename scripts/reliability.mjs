@@ -29,7 +29,9 @@ function runTests(tallyFile) {
 
 function readEvents(file) {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((line) => line.trim() !== '')
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line));
 }
 
@@ -56,8 +58,11 @@ function printTable(c, status) {
     ['faults survived', c.survived, 'right end state, at most one re-run'],
     ['bad inputs tried', c.badInputs, `${c.badAnswered} answered with the documented exit code`],
     ['values leaked', c.leaked, `${c.searched} outputs searched`],
-    ['secrets left without exactly one AWSCURRENT', c.withoutCurrent,
-      `${c.endStates} end states checked`],
+    [
+      'secrets left without exactly one AWSCURRENT',
+      c.withoutCurrent,
+      `${c.endStates} end states checked`,
+    ],
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log('\nrotctl reliability (counted from what the tests observed)');
@@ -70,7 +75,7 @@ function printTable(c, status) {
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rotctl-reliability-'));
 const tallyFile = path.join(dir, 'tally.jsonl');
-let status = 1;
+let status;
 try {
   status = runTests(tallyFile);
   const events = readEvents(tallyFile);

@@ -31,8 +31,9 @@ const MISSING_LAMBDA = `arn:aws:lambda:${REGION}:123456789012:function:bench-no-
 const NO_FILE = path.join(os.tmpdir(), 'rotctl-bench-no-such-dir', 'none');
 
 /** AWSPENDING on a version that does not also hold AWSCURRENT. */
-const JQ_FILTER = '[.SecretList[] | select((.SecretVersionsToStages // {}) | to_entries | '
-  + 'any(.value | (index("AWSPENDING") != null) and (index("AWSCURRENT") == null)))] | length';
+const JQ_FILTER =
+  '[.SecretList[] | select((.SecretVersionsToStages // {}) | to_entries | ' +
+  'any(.value | (index("AWSPENDING") != null) and (index("AWSCURRENT") == null)))] | length';
 
 /** The only environment children get: test credentials, no profile, no metadata service. */
 const CHILD_ENV = {
@@ -52,10 +53,17 @@ const log = (line) => process.stderr.write(`${line}\n`);
 
 /** The in-process SDK client (seeding) must not read a real profile either. */
 function isolateSelf() {
-  for (const key of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN',
-    'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ROLE_ARN',
-    'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI',
-    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) {
+  for (const key of [
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+    'AWS_SESSION_TOKEN',
+    'AWS_ENDPOINT_URL',
+    'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+    'AWS_ROLE_ARN',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  ]) {
     delete process.env[key];
   }
   Object.assign(process.env, CHILD_ENV);
@@ -65,8 +73,10 @@ function isolateSelf() {
 // moto_server
 
 function startMoto() {
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV });
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: CHILD_ENV,
+  });
   let seen = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -82,7 +92,10 @@ function startMoto() {
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('error', (e) => { clearTimeout(timer); reject(e); });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`moto exited ${code}`));
@@ -96,7 +109,10 @@ function stopMoto(moto) {
   }
   return new Promise((resolve) => {
     const hard = setTimeout(() => process.kill(moto.pid, 'SIGKILL'), 5000);
-    moto.child.once('exit', () => { clearTimeout(hard); resolve(); });
+    moto.child.once('exit', () => {
+      clearTimeout(hard);
+      resolve();
+    });
     process.kill(moto.pid, 'SIGTERM');
   });
 }
@@ -106,7 +122,9 @@ function stopMoto(moto) {
 
 function smClient(endpoint) {
   return new SecretsManagerClient({
-    region: REGION, endpoint, maxAttempts: 3,
+    region: REGION,
+    endpoint,
+    maxAttempts: 3,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
 }
@@ -114,16 +132,27 @@ function smClient(endpoint) {
 /** Blocked in one of two ways: a failed RotateSecret (placeholder) or a scripted AWSPENDING. */
 async function block(sm, name, i) {
   if ((i / BLOCKED_EVERY) % 2 === 0) {
-    await sm.send(new RotateSecretCommand({
-      SecretId: name, RotationLambdaARN: MISSING_LAMBDA,
-      RotationRules: { AutomaticallyAfterDays: 30 },
-    })).catch((err) => { if (err?.name !== 'ResourceNotFoundException') throw err; });
+    await sm
+      .send(
+        new RotateSecretCommand({
+          SecretId: name,
+          RotationLambdaARN: MISSING_LAMBDA,
+          RotationRules: { AutomaticallyAfterDays: 30 },
+        }),
+      )
+      .catch((err) => {
+        if (err?.name !== 'ResourceNotFoundException') throw err;
+      });
     return;
   }
-  await sm.send(new PutSecretValueCommand({
-    SecretId: name, ClientRequestToken: randomUUID(), SecretString: 'pending',
-    VersionStages: ['AWSPENDING'],
-  }));
+  await sm.send(
+    new PutSecretValueCommand({
+      SecretId: name,
+      ClientRequestToken: randomUUID(),
+      SecretString: 'pending',
+      VersionStages: ['AWSPENDING'],
+    }),
+  );
 }
 
 /** Secrets from..to-1 (names bench/00000…); returns how many of them were blocked. */
@@ -158,27 +187,41 @@ async function startCounter(upstream) {
   const counts = new Map();
   const agent = new http.Agent({ keepAlive: true });
   const server = http.createServer((req, res) => {
-    const op = String(req.headers['x-amz-target'] ?? '').split('.').pop() || 'other';
+    const op =
+      String(req.headers['x-amz-target'] ?? '')
+        .split('.')
+        .pop() || 'other';
     counts.set(op, (counts.get(op) ?? 0) + 1);
-    const out = http.request({
-      host: url.hostname, port: url.port, method: req.method, path: req.url,
-      headers: req.headers, agent,
-    }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+    const out = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        agent,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    out.on('error', () => {
+      res.writeHead(502);
+      res.end();
     });
-    out.on('error', () => { res.writeHead(502); res.end(); });
     req.pipe(out);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     endpoint: `http://127.0.0.1:${server.address().port}`,
     counts,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      agent.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        agent.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -188,28 +231,49 @@ async function startCounter(upstream) {
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(cmd, args,
-      { cwd: ROOT, env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      cwd: ROOT,
+      env: CHILD_ENV,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const out = [];
     const err = [];
     child.stdout.on('data', (c) => out.push(c));
     child.stderr.on('data', (c) => err.push(c));
     child.once('error', reject);
-    child.once('close', (code) => resolve({
-      code,
-      ms: Number(process.hrtime.bigint() - started) / 1e6,
-      stdout: Buffer.concat(out).toString('utf8'),
-      stderr: Buffer.concat(err).toString('utf8'),
-    }));
+    child.once('close', (code) =>
+      resolve({
+        code,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
   });
 }
 
-const rotctlScan = (endpoint) => run(process.execPath,
-  [BIN, 'scan', '--region', REGION, '--endpoint-url', endpoint, '--output', 'json', '-v']);
+const rotctlScan = (endpoint) =>
+  run(process.execPath, [
+    BIN,
+    'scan',
+    '--region',
+    REGION,
+    '--endpoint-url',
+    endpoint,
+    '--output',
+    'json',
+    '-v',
+  ]);
 
-const awsJq = (endpoint) => run('bash', ['-c',
-  'set -o pipefail; aws secretsmanager list-secrets --endpoint-url "$0" --region "$1" '
-  + '--output json | jq "$2"', endpoint, REGION, JQ_FILTER]);
+const awsJq = (endpoint) =>
+  run('bash', [
+    '-c',
+    'set -o pipefail; aws secretsmanager list-secrets --endpoint-url "$0" --region "$1" ' +
+      '--output json | jq "$2"',
+    endpoint,
+    REGION,
+    JQ_FILTER,
+  ]);
 
 /** rotctl: blocked count from its JSON; exit 8 means "something is blocked". */
 function rotctlFound(r) {
@@ -259,7 +323,11 @@ async function measure(moto, n, blocked, haveAws) {
   const rotctl = await timed('rotctl scan', () => rotctlScan(moto.endpoint), rotctlFound);
   const rc = await counted(moto, rotctlScan);
   const row = {
-    n, blocked, rotctl, rotctlCounts: rc.counts, rotctlVerbose: verboseCalls(rc.result.stderr),
+    n,
+    blocked,
+    rotctl,
+    rotctlCounts: rc.counts,
+    rotctlVerbose: verboseCalls(rc.result.stderr),
   };
   if (haveAws) {
     row.aws = await timed('aws | jq', () => awsJq(moto.endpoint), awsFound);
@@ -275,16 +343,21 @@ function total(counts) {
 function rotctlRequests(row) {
   const c = (op) => row.rotctlCounts.get(op) ?? 0;
   const parts = `${c('ListSecrets')} + ${c('DescribeSecret')} + ${c('ListSecretVersionIds')}`;
-  const other = total(row.rotctlCounts) - c('ListSecrets') - c('DescribeSecret')
-    - c('ListSecretVersionIds');
+  const other =
+    total(row.rotctlCounts) - c('ListSecrets') - c('DescribeSecret') - c('ListSecretVersionIds');
   return `${parts} = ${total(row.rotctlCounts)}${other ? ` (+${other} other!)` : ''}`;
 }
 
 const secs = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
 function tableRow(row) {
-  const cells = [row.n, row.blocked, secs(row.rotctl.ms), rotctlRequests(row),
-    String(row.rotctl.hits)];
+  const cells = [
+    row.n,
+    row.blocked,
+    secs(row.rotctl.ms),
+    rotctlRequests(row),
+    String(row.rotctl.hits),
+  ];
   if (row.aws) cells.push(secs(row.aws.ms), String(total(row.awsCounts)), String(row.aws.hits));
   else cells.push('n/a', 'n/a', 'n/a');
   return `| ${cells.join(' | ')} |`;
@@ -303,22 +376,24 @@ function machine() {
   const gib = (os.totalmem() / 2 ** 30).toFixed(1);
   const moto = versionOf('python3', ['-c', 'import moto; print(moto.__version__)']) ?? '?';
   const aws = versionOf('aws', ['--version']) ?? 'not installed';
-  return `${new Date().toISOString().slice(0, 10)}, ${os.platform()} ${os.arch()}, `
-    + `nproc ${nproc}, ${gib} GiB RAM, Node ${process.version}, moto ${moto} `
-    + `(moto_server on 127.0.0.1), ${aws.split(' ')[0]}`;
+  return (
+    `${new Date().toISOString().slice(0, 10)}, ${os.platform()} ${os.arch()}, ` +
+    `nproc ${nproc}, ${gib} GiB RAM, Node ${process.version}, moto ${moto} ` +
+    `(moto_server on 127.0.0.1), ${aws.split(' ')[0]}`
+  );
 }
 
 function printTable(rows) {
   const out = [
     `Measured ${machine()}; median of ${RUNS} runs; about 1% of secrets blocked.`,
     '',
-    '| secrets | blocked | `rotctl scan` | rotctl requests (List + Describe + Versions) '
-      + '| rotctl found | `aws list-secrets \\| jq` | aws requests | jq found |',
+    '| secrets | blocked | `rotctl scan` | rotctl requests (List + Describe + Versions) ' +
+      '| rotctl found | `aws list-secrets \\| jq` | aws requests | jq found |',
     '|---:|---:|---:|---|---:|---:|---:|---:|',
     ...rows.map(tableRow),
     '',
-    'rotctl re-confirms each hit with DescribeSecret and reads its version dates; the jq '
-      + 'one-liner trusts ListSecrets as it is (it can lag) and gives no pending age.',
+    'rotctl re-confirms each hit with DescribeSecret and reads its version dates; the jq ' +
+      'one-liner trusts ListSecrets as it is (it can lag) and gives no pending age.',
     '',
     `Command: npm run build && node scripts/scan-bench.mjs ${rows.map((r) => r.n).join(' ')}`,
   ];
@@ -330,8 +405,10 @@ function checkRows(rows) {
     if (r.rotctl.hits !== r.blocked) log(`WARNING: N=${r.n}: rotctl found ${r.rotctl.hits}`);
     if (r.aws && r.aws.hits !== r.blocked) log(`WARNING: N=${r.n}: jq found ${r.aws.hits}`);
     if (r.rotctlVerbose !== total(r.rotctlCounts)) {
-      log(`WARNING: N=${r.n}: -v logged ${r.rotctlVerbose} calls, proxy saw `
-        + `${total(r.rotctlCounts)} requests`);
+      log(
+        `WARNING: N=${r.n}: -v logged ${r.rotctlVerbose} calls, proxy saw ` +
+          `${total(r.rotctlCounts)} requests`,
+      );
     }
   }
 }
@@ -359,7 +436,9 @@ async function main() {
   const sizes = sizesFromArgs();
   const haveAws = haveTools();
   const moto = await startMoto();
-  const stop = () => { stopMoto(moto).finally(() => process.exit(130)); };
+  const stop = () => {
+    stopMoto(moto).finally(() => process.exit(130));
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   log(`moto_server pid ${moto.pid} at ${moto.endpoint}`);

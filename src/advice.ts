@@ -8,24 +8,33 @@ export interface Advice {
   command: string | undefined;
 }
 
-export function advise(snap: Pick<SecretSnapshot, 'arn' | 'rotationEnabled'>, a: Assessment): Advice {
+export function advise(
+  snap: Pick<SecretSnapshot, 'arn' | 'rotationEnabled'>,
+  a: Assessment,
+): Advice {
   const base = `rotctl cancel ${shellQuote(snap.arn)}`;
-  if (a.refusal) return { action: `${a.refusal.why} ${a.refusal.hint}`, command: a.refusal.command };
+  if (a.refusal)
+    return { action: `${a.refusal.why} ${a.refusal.hint}`, command: a.refusal.command };
   if (a.safeWithoutChoice === 'nothing') {
     return snap.rotationEnabled
       ? { action: 'Nothing to repair; rotation is on and not blocked.', command: undefined }
       : { action: 'Nothing to repair; rotation is off.', command: undefined };
   }
   if (a.safeWithoutChoice) {
-    return { action: `Cancel and ${phrase(a.safeWithoutChoice)}; safe without a choice.`,
-      command: `${base} --yes` };
+    return {
+      action: `Cancel and ${phrase(a.safeWithoutChoice)}; safe without a choice.`,
+      command: `${base} --yes`,
+    };
   }
   if (a.recommended) {
-    return { action: `Cancel and ${phrase(a.recommended)} (recommended; confirm it).`,
-      command: `${base} --${a.recommended}` };
+    return {
+      action: `Cancel and ${phrase(a.recommended)} (recommended; confirm it).`,
+      command: `${base} --${a.recommended}`,
+    };
   }
   return {
-    action: 'Cancel, then roll back or promote: the rotation function\'s logs tell which ' +
+    action:
+      "Cancel, then roll back or promote: the rotation function's logs tell which " +
       '(run it to choose, or add --yes --rollback / --yes --promote).',
     command: base,
   };

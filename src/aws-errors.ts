@@ -5,7 +5,7 @@
 import { ExitCode, RotctlError } from './errors.js';
 
 export type AwsErrorKind =
-  | 'access-denied' | 'not-found' | 'rejected' | 'transient' | 'credentials' | 'region' | 'unknown';
+  'access-denied' | 'not-found' | 'rejected' | 'transient' | 'credentials' | 'region' | 'unknown';
 
 export interface AwsErrorInfo {
   kind: AwsErrorKind;
@@ -24,18 +24,39 @@ export function isAwsError(err: unknown): err is AwsLikeError {
 }
 
 const TRANSIENT_NAMES = new Set([
-  'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'Throttling',
-  'InternalServiceError', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException',
-  'TimeoutError', 'RequestTimeout', 'RequestTimeoutException',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'Throttling',
+  'InternalServiceError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
 ]);
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
-  'ENETUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
 ]);
 const REJECTED_NAMES = new Set([
-  'InvalidRequestException', 'InvalidParameterException', 'ValidationException',
-  'LimitExceededException', 'InvalidNextTokenException', 'DecryptionFailure',
-  'UnrecognizedClientException', 'InvalidSignatureException',
+  'InvalidRequestException',
+  'InvalidParameterException',
+  'ValidationException',
+  'LimitExceededException',
+  'InvalidNextTokenException',
+  'DecryptionFailure',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
 ]);
 
 export function describeAwsError(err: unknown): AwsErrorInfo {
@@ -77,36 +98,56 @@ export function toRotctlError(err: unknown, ctx: ErrorContext): RotctlError {
   switch (info.kind) {
     case 'access-denied': {
       const action = missingAction(info.message, ctx.operation);
-      return make(ExitCode.awsRejected,
+      return make(
+        ExitCode.awsRejected,
         `Access denied: ${ctx.operation} on ${ctx.secret} needs ${action}.`,
-        `Grant ${action} to the caller, then run rotctl again.`);
+        `Grant ${action} to the caller, then run rotctl again.`,
+      );
     }
     case 'not-found':
-      return make(ExitCode.awsRejected, `Secret ${ctx.secret} not found in ${ctx.region}.`,
+      return make(
+        ExitCode.awsRejected,
+        `Secret ${ctx.secret} not found in ${ctx.region}.`,
         'Check the name and --region, or list secrets: aws secretsmanager list-secrets ' +
-          `--region ${ctx.region}`);
+          `--region ${ctx.region}`,
+      );
     case 'credentials':
-      return make(ExitCode.usage, `No usable AWS credentials: ${info.message}`,
-        'Set AWS_PROFILE or --profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.');
+      return make(
+        ExitCode.usage,
+        `No usable AWS credentials: ${info.message}`,
+        'Set AWS_PROFILE or --profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.',
+      );
     case 'region':
-      return make(ExitCode.usage, 'No AWS region is set.',
-        'Pass --region, set AWS_REGION, or give the full secret ARN.');
+      return make(
+        ExitCode.usage,
+        'No AWS region is set.',
+        'Pass --region, set AWS_REGION, or give the full secret ARN.',
+      );
     case 'transient':
-      return make(ExitCode.transient,
+      return make(
+        ExitCode.transient,
         `${ctx.operation} on ${ctx.secret} failed after retries: ${info.name} ${info.message}`,
-        'This is a transient failure; it is safe to run the same command again.');
+        'This is a transient failure; it is safe to run the same command again.',
+      );
     case 'rejected':
-      return make(ExitCode.awsRejected,
-        `AWS rejected ${ctx.operation} on ${ctx.secret}: ${info.name}: ${info.message}`);
+      return make(
+        ExitCode.awsRejected,
+        `AWS rejected ${ctx.operation} on ${ctx.secret}: ${info.name}: ${info.message}`,
+      );
     default:
-      return make(ExitCode.internal,
+      return make(
+        ExitCode.internal,
         `${ctx.operation} on ${ctx.secret} failed: ${info.name}: ${info.message}`,
-        'Run again with -v for details.');
+        'Run again with -v for details.',
+      );
   }
 }
 
 function rotctlError(
-  code: RotctlError['exitCode'], message: string, hint: string | undefined, cause: unknown,
+  code: RotctlError['exitCode'],
+  message: string,
+  hint: string | undefined,
+  cause: unknown,
 ): RotctlError {
   return new RotctlError(code, message, hint, { cause });
 }

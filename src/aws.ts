@@ -127,7 +127,9 @@ async function resolveRegion(client: SecretsManagerClient): Promise<string> {
  * names the operation, the secret and the region.
  */
 function guard(
-  client: SecretsManagerClient, region: string, profile: string | undefined,
+  client: SecretsManagerClient,
+  region: string,
+  profile: string | undefined,
 ): SecretsManagerClient {
   const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
   const guarded = async (command: { input: { SecretId?: string } }): Promise<unknown> => {
@@ -145,10 +147,13 @@ function guard(
 
 function profileError(profile: string, cause: unknown): RotctlError {
   const files = process.env.AWS_CONFIG_FILE ?? '~/.aws/config';
-  return new RotctlError(ExitCode.usage,
+  return new RotctlError(
+    ExitCode.usage,
     `No credentials for profile "${profile}": it is not in ${files} (or its credentials file), ` +
       'or it holds no credentials.',
-    'List your profiles with: aws configure list-profiles', { cause });
+    'List your profiles with: aws configure list-profiles',
+    { cause },
+  );
 }
 
 function bindCalls(client: SecretsManagerClient, region: string): Secrets {
@@ -169,12 +174,14 @@ function bindCalls(client: SecretsManagerClient, region: string): Secrets {
       await client.send(new CancelRotateSecretCommand({ SecretId: arn }));
     },
     moveLabel: async (arn, move) => {
-      await client.send(new UpdateSecretVersionStageCommand({
-        SecretId: arn,
-        VersionStage: move.label,
-        ...(move.moveTo ? { MoveToVersionId: move.moveTo } : {}),
-        ...(move.removeFrom ? { RemoveFromVersionId: move.removeFrom } : {}),
-      }));
+      await client.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: arn,
+          VersionStage: move.label,
+          ...(move.moveTo ? { MoveToVersionId: move.moveTo } : {}),
+          ...(move.removeFrom ? { RemoveFromVersionId: move.removeFrom } : {}),
+        }),
+      );
     },
     close: () => client.destroy(),
   };
@@ -199,12 +206,14 @@ async function listVersions(
   const all: SecretVersionsListEntry[] = [];
   let token: string | undefined;
   for (let page = 0; page < MAX_VERSION_PAGES; page++) {
-    const out = await client.send(new ListSecretVersionIdsCommand({
-      SecretId: arn,
-      IncludeDeprecated: true,
-      MaxResults: 100,
-      ...(token ? { NextToken: token } : {}),
-    }));
+    const out = await client.send(
+      new ListSecretVersionIdsCommand({
+        SecretId: arn,
+        IncludeDeprecated: true,
+        MaxResults: 100,
+        ...(token ? { NextToken: token } : {}),
+      }),
+    );
     all.push(...(out.Versions ?? []));
     // NOTE: an empty NextToken ends the list too (moto sends "" on every page).
     token = out.NextToken || undefined;
@@ -220,10 +229,12 @@ async function listSecrets(
   const all: SecretSummary[] = [];
   let token: string | undefined;
   do {
-    const out = await client.send(new ListSecretsCommand({
-      MaxResults: 100,
-      ...(token ? { NextToken: token } : {}),
-    }));
+    const out = await client.send(
+      new ListSecretsCommand({
+        MaxResults: 100,
+        ...(token ? { NextToken: token } : {}),
+      }),
+    );
     all.push(...(out.SecretList ?? []).map(toSummary));
     onPage?.(all.length);
     token = out.NextToken || undefined;
@@ -286,7 +297,9 @@ async function probeValue(
   versionId: string,
 ): Promise<{ value: ValuePresence; note?: string }> {
   try {
-    const out = await client.send(new GetSecretValueCommand({ SecretId: arn, VersionId: versionId }));
+    const out = await client.send(
+      new GetSecretValueCommand({ SecretId: arn, VersionId: versionId }),
+    );
     const has = out.SecretString !== undefined || out.SecretBinary !== undefined;
     return { value: has ? 'present' : 'absent' };
   } catch (err) {
@@ -303,7 +316,7 @@ function classifyProbeError(thrown: unknown): { value: ValuePresence; note: stri
     return { value: 'absent', note: 'no value stored' };
   }
   if (name === 'AccessDeniedException' && /kms/i.test(message)) {
-    return { value: 'unknown', note: 'no kms:Decrypt on the secret\'s key' };
+    return { value: 'unknown', note: "no kms:Decrypt on the secret's key" };
   }
   if (name === 'AccessDeniedException') {
     return { value: 'unknown', note: 'no secretsmanager:GetSecretValue' };

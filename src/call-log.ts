@@ -5,8 +5,13 @@
 export type CallLog = (line: string) => void;
 
 const SAFE_INPUT_FIELDS = [
-  'SecretId', 'VersionId', 'VersionStage', 'MoveToVersionId', 'RemoveFromVersionId',
-  'IncludeDeprecated', 'MaxResults',
+  'SecretId',
+  'VersionId',
+  'VersionStage',
+  'MoveToVersionId',
+  'RemoveFromVersionId',
+  'IncludeDeprecated',
+  'MaxResults',
 ] as const;
 
 interface Handled {

@@ -48,14 +48,19 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  const cancel = program.command('cancel')
+  const cancel = program
+    .command('cancel')
     .description('Cancel the rotation of secrets and repair AWSPENDING/AWSCURRENT safely.')
     .argument('[secret...]', 'secret names or full ARNs (several: a batch)')
     .option('-y, --yes', 'confirm without prompts; alone, act only where one choice is safe')
-    .addOption(new Option('--rollback', 'remove AWSPENDING; AWSCURRENT stays where it is')
-      .conflicts('promote'))
-    .addOption(new Option('--promote', 'move AWSCURRENT onto the pending version')
-      .conflicts('rollback'))
+    .addOption(
+      new Option('--rollback', 'remove AWSPENDING; AWSCURRENT stays where it is').conflicts(
+        'promote',
+      ),
+    )
+    .addOption(
+      new Option('--promote', 'move AWSCURRENT onto the pending version').conflicts('rollback'),
+    )
     .option('--dry-run', 'read only: print the plan as API calls and AWS CLI commands')
     .option('--from-file <file>', 'read secret ids from a file (- for stdin), one per line')
     .addHelpText('after', CANCEL_EXAMPLES)
@@ -65,8 +70,9 @@ export function buildProgram(): Command {
     });
   addCommonOptions(cancel);
 
-  const status = program.command('status')
-    .description('Show a secret\'s rotation state and the repair rotctl would make. Never writes.')
+  const status = program
+    .command('status')
+    .description("Show a secret's rotation state and the repair rotctl would make. Never writes.")
     .argument('<secret>', 'secret name or full ARN')
     .addHelpText('after', STATUS_EXAMPLES)
     .action(async (secret: string, flags: Record<string, unknown>) => {
@@ -75,7 +81,8 @@ export function buildProgram(): Command {
     });
   addCommonOptions(status);
 
-  const scan = program.command('scan')
+  const scan = program
+    .command('scan')
     .description('Find every blocked rotation in one or more regions. Never writes.')
     .option('--region <region>', 'region to scan (repeat for several)', collect, [])
     .option('--all-regions', 'scan every region that answers with your credentials')
@@ -88,28 +95,36 @@ export function buildProgram(): Command {
     });
   addCommonOptions(scan, { region: false });
 
-  program.command('completion')
+  program
+    .command('completion')
     .description('Print a shell completion script (bash or zsh).')
     .argument('<shell>', 'bash or zsh')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   source <(rotctl completion bash)      # add to ~/.bashrc
-  source <(rotctl completion zsh)       # add to ~/.zshrc`)
+  source <(rotctl completion zsh)       # add to ~/.zshrc`,
+    )
     .action(async (shell: string) => {
       const { completionScript } = await import('./completion.js');
       const script = completionScript(shell);
-      if (!script) throw new RotctlError(ExitCode.usage, `No completion for "${shell}".`, 'Use bash or zsh.');
+      if (!script)
+        throw new RotctlError(ExitCode.usage, `No completion for "${shell}".`, 'Use bash or zsh.');
       process.stdout.write(script);
     });
 
-  program.addHelpText('after', `
+  program.addHelpText(
+    'after',
+    `
 Examples:
   rotctl status app/db-credentials            what state is it in, what would fix it
   rotctl cancel app/db-credentials --dry-run  the exact plan, no write
   rotctl cancel app/db-credentials            cancel and repair, asking before each write
   rotctl scan --region us-east-1              every blocked rotation in a region
 
-Run rotctl <command> --help for every option and the exit codes.`);
+Run rotctl <command> --help for every option and the exit codes.`,
+  );
   return program;
 }
 
@@ -118,13 +133,18 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 function addCommonOptions(cmd: Command, { region = true } = {}): void {
-  cmd.addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json'])
-    .default('text'));
+  cmd.addOption(
+    new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'),
+  );
   if (region) {
-    cmd.option('--region <region>', 'AWS region (default: from the ARN, AWS_REGION or the profile)');
+    cmd.option(
+      '--region <region>',
+      'AWS region (default: from the ARN, AWS_REGION or the profile)',
+    );
   }
-  cmd.option('--profile <name>', 'AWS profile from your AWS config files')
-    .option('--endpoint-url <url>', 'Secrets Manager endpoint to use instead of AWS\'s')
+  cmd
+    .option('--profile <name>', 'AWS profile from your AWS config files')
+    .option('--endpoint-url <url>', "Secrets Manager endpoint to use instead of AWS's")
     .option('--no-color', 'no colour (NO_COLOR works too)')
     .option('-v, --verbose', 'one line per AWS call on stderr (never a value); stack traces');
 }
@@ -155,9 +175,12 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Usage errors found by the parser still owe --output json its one document. */
 function wantsJson(argv: string[]): boolean {
-  return argv.some((arg, i) =>
-    arg === '--output=json' || arg === '-ojson' ||
-    ((arg === '--output' || arg === '-o') && argv[i + 1] === 'json'));
+  return argv.some(
+    (arg, i) =>
+      arg === '--output=json' ||
+      arg === '-ojson' ||
+      ((arg === '--output' || arg === '-o') && argv[i + 1] === 'json'),
+  );
 }
 
 function exitCodeFor(err: unknown): number {

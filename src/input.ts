@@ -20,13 +20,17 @@ export function parseTarget(raw: string, regionFlag: string | undefined): Target
 
   const match = ARN_RE.exec(secretId);
   if (!match) {
-    throw usageError(`Not a Secrets Manager ARN: ${printable(secretId)}`,
-      'Expected arn:aws:secretsmanager:<region>:<account>:secret:<name>, or pass the name.');
+    throw usageError(
+      `Not a Secrets Manager ARN: ${printable(secretId)}`,
+      'Expected arn:aws:secretsmanager:<region>:<account>:secret:<name>, or pass the name.',
+    );
   }
   const arnRegion = checkRegion(match[1] ?? '', 'the ARN');
   if (region && region !== arnRegion) {
-    throw usageError(`The ARN is in ${arnRegion} but --region says ${region}.`,
-      `Drop --region, or pass --region ${arnRegion}.`);
+    throw usageError(
+      `The ARN is in ${arnRegion} but --region says ${region}.`,
+      `Drop --region, or pass --region ${arnRegion}.`,
+    );
   }
   return { secretId, region: region ?? arnRegion };
 }
@@ -34,12 +38,16 @@ export function parseTarget(raw: string, regionFlag: string | undefined): Target
 function checkSecretId(raw: string): string {
   if (raw.trim() === '') throw usageError('The secret id is empty.', 'Pass a secret name or ARN.');
   if (raw !== raw.trim()) {
-    throw usageError(`The secret id has leading or trailing spaces: "${printable(raw)}".`,
-      'Secret names cannot start or end with a space; check the quoting.');
+    throw usageError(
+      `The secret id has leading or trailing spaces: "${printable(raw)}".`,
+      'Secret names cannot start or end with a space; check the quoting.',
+    );
   }
   if (INVISIBLE.test(raw)) {
-    throw usageError(`The secret id holds control or non-UTF-8 characters: "${printable(raw)}".`,
-      'Retype it; copy-paste from some terminals adds invisible characters.');
+    throw usageError(
+      `The secret id holds control or non-UTF-8 characters: "${printable(raw)}".`,
+      'Retype it; copy-paste from some terminals adds invisible characters.',
+    );
   }
   if (raw.length > MAX_SECRET_ID) {
     throw usageError(`The secret id is ${raw.length} characters; the limit is ${MAX_SECRET_ID}.`);
@@ -49,8 +57,10 @@ function checkSecretId(raw: string): string {
 
 export function checkRegion(region: string, where: string): string {
   if (!REGION_RE.test(region)) {
-    throw usageError(`Not an AWS region in ${where}: "${printable(region)}".`,
-      'Regions look like us-east-1 or eu-west-2.');
+    throw usageError(
+      `Not an AWS region in ${where}: "${printable(region)}".`,
+      'Regions look like us-east-1 or eu-west-2.',
+    );
   }
   return region;
 }
@@ -60,8 +70,10 @@ export function checkEndpoint(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw usageError(`Not a URL: --endpoint-url "${printable(url)}".`,
-      'Example: --endpoint-url http://127.0.0.1:5000');
+    throw usageError(
+      `Not a URL: --endpoint-url "${printable(url)}".`,
+      'Example: --endpoint-url http://127.0.0.1:5000',
+    );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw usageError(`--endpoint-url must be http or https, not ${parsed.protocol}`);
@@ -72,6 +84,5 @@ export function checkEndpoint(url: string): string {
 /** Shows invisible characters as escapes so an error message cannot hide them. */
 export function printable(text: string): string {
   const shown = text.length > 120 ? `${text.slice(0, 117)}...` : text;
-  return shown.replace(INVISIBLE_ALL,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return shown.replace(INVISIBLE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

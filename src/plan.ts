@@ -18,8 +18,7 @@ import {
 export type Choice = 'rollback' | 'promote';
 
 export type StateCode =
-  | 'S1' | 'S2' | 'S3' | 'S6' | 'S7' | 'S8'
-  | 'S13' | 'S14' | 'S15' | 'S16' | 'DUPLICATE';
+  'S1' | 'S2' | 'S3' | 'S6' | 'S7' | 'S8' | 'S13' | 'S14' | 'S15' | 'S16' | 'DUPLICATE';
 
 export interface OptionVerdict {
   allowed: boolean;
@@ -98,21 +97,33 @@ type Refused = Pick<Assessment, 'code' | 'title' | 'refusal'>;
 function preflightRefusal(snap: SecretSnapshot, labels: LabelMap): Refused | undefined {
   if (snap.deletedDate) {
     const restore = `aws secretsmanager restore-secret --secret-id ${snap.arn}`;
-    return refused('S15', 'scheduled for deletion', 'The secret is scheduled for deletion.',
-      `Restore it first: ${restore}`, restore);
+    return refused(
+      'S15',
+      'scheduled for deletion',
+      'The secret is scheduled for deletion.',
+      `Restore it first: ${restore}`,
+      restore,
+    );
   }
   if (snap.primaryRegion && snap.primaryRegion !== snap.region) {
     const primary = `rotctl cancel ${primaryArn(snap.arn, snap.primaryRegion)}`;
-    return refused('S14', 'replica secret',
+    return refused(
+      'S14',
+      'replica secret',
       `This is a replica; its primary is in ${snap.primaryRegion}, and labels change there.`,
-      `Repair the primary (the change replicates to ${snap.region}): ${primary}`, primary);
+      `Repair the primary (the change replicates to ${snap.region}): ${primary}`,
+      primary,
+    );
   }
   const doubled = RESERVED_LABELS.filter((l) => holdersOf(labels, l).length > 1);
   if (doubled.length > 0) {
-    return refused('DUPLICATE', 'reserved label on several versions',
+    return refused(
+      'DUPLICATE',
+      'reserved label on several versions',
       `${doubled.join(', ')} is attached to more than one version; the state is not one ` +
         'that Secrets Manager produces, so no safe plan exists.',
-      'Inspect it with aws secretsmanager list-secret-version-ids and fix the labels by hand.');
+      'Inspect it with aws secretsmanager list-secret-version-ids and fix the labels by hand.',
+    );
   }
   return undefined;
 }
@@ -123,7 +134,11 @@ export function primaryArn(arn: string, primaryRegion: string): string {
 }
 
 function refused(
-  code: StateCode, title: string, why: string, hint: string, command?: string,
+  code: StateCode,
+  title: string,
+  why: string,
+  hint: string,
+  command?: string,
 ): Refused {
   return { code, title, refusal: { why, hint, command } };
 }
@@ -141,7 +156,9 @@ const NO_PENDING = 'There is no AWSPENDING version to act on.';
 
 function s1(a: Assessment): Assessment {
   return {
-    ...a, code: 'S1', title: 'no AWSPENDING: labels are clean',
+    ...a,
+    code: 'S1',
+    title: 'no AWSPENDING: labels are clean',
     options: { rollback: deny(NO_PENDING), promote: deny(NO_PENDING) },
     safeWithoutChoice: 'nothing',
   };
@@ -149,12 +166,15 @@ function s1(a: Assessment): Assessment {
 
 function s2(a: Assessment): Assessment {
   return {
-    ...a, code: 'S2', title: 'AWSPENDING on the AWSCURRENT version: finished, not blocking',
+    ...a,
+    code: 'S2',
+    title: 'AWSPENDING on the AWSCURRENT version: finished, not blocking',
     options: {
       rollback: deny('The rotation finished; there is nothing to roll back.'),
       // A promote interrupted between its two writes leaves exactly this state.
-      promote: allow('The pending version is already current; this only removes its leftover ' +
-        'AWSPENDING.'),
+      promote: allow(
+        'The pending version is already current; this only removes its leftover ' + 'AWSPENDING.',
+      ),
     },
     safeWithoutChoice: 'nothing',
     notes: ['Secrets Manager clears this leftover AWSPENDING itself; it does not block rotation.'],
@@ -163,12 +183,16 @@ function s2(a: Assessment): Assessment {
 
 function s3(a: Assessment): Assessment {
   return {
-    ...a, code: 'S3', blocking: true,
+    ...a,
+    code: 'S3',
+    blocking: true,
     title: 'AWSPENDING on a placeholder with no value: the rotation never stored a new secret',
     options: {
       rollback: allow('Nothing can have used a value that does not exist.'),
-      promote: deny('The pending version holds no value; as AWSCURRENT it would break every ' +
-        'reader of the secret.'),
+      promote: deny(
+        'The pending version holds no value; as AWSCURRENT it would break every ' +
+          'reader of the secret.',
+      ),
     },
     recommended: 'rollback',
     safeWithoutChoice: 'rollback',
@@ -177,12 +201,16 @@ function s3(a: Assessment): Assessment {
 
 function s7(a: Assessment): Assessment {
   return {
-    ...a, code: 'S7', blocking: true,
+    ...a,
+    code: 'S7',
+    blocking: true,
     title: 'AWSPENDING on the AWSPREVIOUS version: left over after a deliberate roll back',
     options: {
       rollback: allow('Removes the stale AWSPENDING; AWSCURRENT is not touched.'),
-      promote: deny('AWSPENDING sits on the AWSPREVIOUS version; promoting it would undo a ' +
-        'roll back someone made on purpose.'),
+      promote: deny(
+        'AWSPENDING sits on the AWSPREVIOUS version; promoting it would undo a ' +
+          'roll back someone made on purpose.',
+      ),
     },
     recommended: 'rollback',
     safeWithoutChoice: 'rollback',
@@ -190,25 +218,33 @@ function s7(a: Assessment): Assessment {
 }
 
 function s8(a: Assessment): Assessment {
-  const rollback = deny('No version holds AWSCURRENT; removing AWSPENDING would leave the ' +
-    'secret with no usable version.');
+  const rollback = deny(
+    'No version holds AWSCURRENT; removing AWSPENDING would leave the ' +
+      'secret with no usable version.',
+  );
   if (a.pendingValue === 'not-checked') {
     return {
-      ...a, code: 'S8', blocking: true,
+      ...a,
+      code: 'S8',
+      blocking: true,
       title: 'no AWSCURRENT at all; only AWSPENDING (value not checked)',
-      options: { rollback, promote: deny('The pending version\'s value was not checked.') },
+      options: { rollback, promote: deny("The pending version's value was not checked.") },
     };
   }
   if (a.pendingValue === 'present') {
     return {
-      ...a, code: 'S8', blocking: true,
+      ...a,
+      code: 'S8',
+      blocking: true,
       title: 'no AWSCURRENT at all; only AWSPENDING, which holds a value',
       options: { rollback, promote: allow('Makes the only stored value current.') },
       recommended: 'promote',
     };
   }
   return {
-    ...a, code: 'S8', blocking: true,
+    ...a,
+    code: 'S8',
+    blocking: true,
     title: 'no AWSCURRENT at all, and the AWSPENDING version has no readable value',
     refusal: {
       why: 'No version holds AWSCURRENT and the pending version holds no value rotctl can verify.',
@@ -220,7 +256,9 @@ function s8(a: Assessment): Assessment {
 function s6(a: Assessment): Assessment {
   if (a.pendingValue !== 'present') return s6Unknown(a);
   return {
-    ...a, code: 'S6', blocking: true,
+    ...a,
+    code: 'S6',
+    blocking: true,
     title: 'AWSPENDING holds a value: the rotation may or may not have changed the credential',
     options: {
       rollback: allow('Right if the rotation never changed the credential at the target.'),
@@ -232,16 +270,20 @@ function s6(a: Assessment): Assessment {
 function s6Unknown(a: Assessment): Assessment {
   if (a.pendingValue === 'not-checked') {
     return {
-      ...a, code: 'S6', blocking: true,
+      ...a,
+      code: 'S6',
+      blocking: true,
       title: 'AWSPENDING on a version other than AWSCURRENT (value not checked)',
       options: {
         rollback: allow('Keeps AWSCURRENT as it is; the pending version stays stored.'),
-        promote: deny('The pending version\'s value was not checked.'),
+        promote: deny("The pending version's value was not checked."),
       },
     };
   }
   return {
-    ...a, code: 'S6', blocking: true,
+    ...a,
+    code: 'S6',
+    blocking: true,
     title: 'AWSPENDING on a version whose value rotctl cannot read',
     options: {
       rollback: allow('Keeps AWSCURRENT as it is; the pending version stays stored.'),
@@ -259,17 +301,23 @@ function contextNotes(snap: SecretSnapshot, a: Assessment, now: Date): string[] 
   const pending = snap.versions.find((v) => v.id === a.pending);
   const created = pending?.createdDate?.getTime();
   if (a.blocking && snap.rotationEnabled && created && now.getTime() - created < IN_FLIGHT_MS) {
-    notes.push('The pending version is less than 15 minutes old: the rotation function may ' +
-      'still be running. Cancelling stops Secrets Manager from retrying it.');
+    notes.push(
+      'The pending version is less than 15 minutes old: the rotation function may ' +
+        'still be running. Cancelling stops Secrets Manager from retrying it.',
+    );
   }
   if (a.blocking && !snap.rotationEnabled) {
-    notes.push('Rotation is already off: this AWSPENDING is left over from an earlier failure, ' +
-      'or was set by hand. Ask who owns it if you did not expect it.');
+    notes.push(
+      'Rotation is already off: this AWSPENDING is left over from an earlier failure, ' +
+        'or was set by hand. Ask who owns it if you did not expect it.',
+    );
   }
   const custom = snap.versions.filter((v) => v.labels.some((l) => !isReserved(l)));
   if (custom.length > 0) {
-    notes.push('Custom staging labels are present; rotctl never moves them. Consumers that pin ' +
-      'them keep reading the same versions.');
+    notes.push(
+      'Custom staging labels are present; rotctl never moves them. Consumers that pin ' +
+        'them keep reading the same versions.',
+    );
   }
   return notes;
 }
@@ -279,7 +327,9 @@ function managedRefusal(snap: SecretSnapshot, a: Assessment): Assessment | undef
   if (!owner || !a.blocking) return undefined;
   const code: StateCode = snap.owningService ? 'S13' : 'S16';
   return {
-    ...a, code, title: `managed by ${owner}`,
+    ...a,
+    code,
+    title: `managed by ${owner}`,
     refusal: {
       why: `The secret is managed by ${owner}; its labels must be repaired through ${owner}.`,
       hint: managedHint(owner, snap.arn),
@@ -288,7 +338,8 @@ function managedRefusal(snap: SecretSnapshot, a: Assessment): Assessment | undef
   };
 }
 
-const RDS_ROTATE = 'aws rds modify-db-instance --db-instance-identifier <db> ' +
+const RDS_ROTATE =
+  'aws rds modify-db-instance --db-instance-identifier <db> ' +
   '--rotate-master-user-password --apply-immediately';
 
 function managedHint(owner: string, arn: string): string {

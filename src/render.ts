@@ -19,8 +19,9 @@ export function renderSecret(snap: SecretSnapshot, s: Style): string {
   if (snap.owningService) rows.push(['Managed by', snap.owningService]);
   if (snap.primaryRegion) rows.push(['Primary region', snap.primaryRegion]);
   if (snap.deletedDate) rows.push(['Deletion date', s.red(date(snap.deletedDate))]);
-  return [...rows.map(([k, v]) => `${(k ?? '').padEnd(15)}${v}`), '', renderVersions(snap, s)]
-    .join('\n');
+  return [...rows.map(([k, v]) => `${(k ?? '').padEnd(15)}${v}`), '', renderVersions(snap, s)].join(
+    '\n',
+  );
 }
 
 export function date(d: Date | undefined): string {
@@ -34,7 +35,10 @@ function renderVersions(snap: SecretSnapshot, s: Style): string {
   const rows = shown.map((v) => [v.id, v.labels.join(', '), date(v.createdDate), valueText(v)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   const out = [s.dim(line(header)), ...rows.map(line)];
   if (hidden > 0) out.push(s.dim(`(+${hidden} version(s) with no staging label)`));
   return out.join('\n');
@@ -144,7 +148,11 @@ export function renderLabelChange(before: LabelMap, after: LabelMap, s: Style): 
 }
 
 export function renderUndo(
-  arn: string, region: string, undo: LabelMove[], cancelled: boolean, s: Style,
+  arn: string,
+  region: string,
+  undo: LabelMove[],
+  cancelled: boolean,
+  s: Style,
 ): string {
   const lines: string[] = [];
   if (undo.length > 0) {

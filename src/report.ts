@@ -7,8 +7,14 @@ import type { LabelMap, SecretSnapshot } from './state.js';
 export const SCHEMA_VERSION = 1;
 
 export type ResultStatus =
-  | 'done' | 'nothing-to-do' | 'dry-run' | 'decision-needed' | 'refused' | 'changed'
-  | 'failed' | 'interrupted';
+  | 'done'
+  | 'nothing-to-do'
+  | 'dry-run'
+  | 'decision-needed'
+  | 'refused'
+  | 'changed'
+  | 'failed'
+  | 'interrupted';
 
 export interface Report {
   schemaVersion: number;
@@ -79,13 +85,32 @@ export function planJson(plan: Plan, calls: PlannedCall[], cliLines: string[]) {
 /** The document in reading order, whatever order the run filled it in. */
 export function reportJson(r: Report): string {
   const { schemaVersion, command, secret, before, state, plan, applied, after, undo, result } = r;
-  const ordered = { schemaVersion, command, secret, before, state, plan, applied, after, undo, result };
+  const ordered = {
+    schemaVersion,
+    command,
+    secret,
+    before,
+    state,
+    plan,
+    applied,
+    after,
+    undo,
+    result,
+  };
   return JSON.stringify(ordered, null, 2);
 }
 
 /** For commands that fail before they have anything else to say, in --output json. */
 export function errorDocument(command: string, id: string, err: RotctlError): string {
-  const result = { status: 'failed', exitCode: err.exitCode, message: err.message,
-    ...(err.hint ? { hint: err.hint } : {}) };
-  return JSON.stringify({ schemaVersion: SCHEMA_VERSION, command, secret: { id }, result }, null, 2);
+  const result = {
+    status: 'failed',
+    exitCode: err.exitCode,
+    message: err.message,
+    ...(err.hint ? { hint: err.hint } : {}),
+  };
+  return JSON.stringify(
+    { schemaVersion: SCHEMA_VERSION, command, secret: { id }, result },
+    null,
+    2,
+  );
 }

@@ -42,7 +42,12 @@ export interface UiOptions {
 }
 
 const plain: Style = {
-  bold: (s) => s, dim: (s) => s, red: (s) => s, green: (s) => s, yellow: (s) => s, cyan: (s) => s,
+  bold: (s) => s,
+  dim: (s) => s,
+  red: (s) => s,
+  green: (s) => s,
+  yellow: (s) => s,
+  cyan: (s) => s,
 };
 
 export async function createUi(opts: UiOptions): Promise<Ui> {
@@ -82,7 +87,8 @@ async function chalkStyle(): Promise<Style> {
 }
 
 async function withSpinner<T>(
-  text: string, work: (update: (text: string) => void) => Promise<T>,
+  text: string,
+  work: (update: (text: string) => void) => Promise<T>,
 ): Promise<T> {
   const { default: ora } = await import('ora');
   const spinner = ora({ text, stream: process.stderr, discardStdin: false }).start();
@@ -101,11 +107,14 @@ async function withSpinner<T>(
 const promptContext = () => ({ output: process.stderr, clearPromptOnDone: false });
 
 async function promptSelect<T extends string>(
-  message: string, choices: PromptChoice<T>[], def?: T,
+  message: string,
+  choices: PromptChoice<T>[],
+  def?: T,
 ): Promise<T> {
   const { select } = await import('@inquirer/prompts');
   return guardPrompt(() =>
-    select<T>({ message, choices, ...(def ? { default: def } : {}) }, promptContext()));
+    select<T>({ message, choices, ...(def ? { default: def } : {}) }, promptContext()),
+  );
 }
 
 async function promptConfirm(message: string): Promise<boolean> {

@@ -51,7 +51,9 @@ async function context(): Promise<Ctx> {
   proxyStarted.clear();
   const seeded = await seedC01(moto().endpoint);
   return {
-    proxy: proxyStarted, seeded, refused: `http://127.0.0.1:${await closedPort()}`,
+    proxy: proxyStarted,
+    seeded,
+    refused: `http://127.0.0.1:${await closedPort()}`,
     configFile: configFile(),
   };
 }
@@ -72,8 +74,11 @@ function closedPort(): Promise<number> {
 function configFile(): string {
   tmp ??= mkdtempSync(path.join(os.tmpdir(), 'rotctl-bad-input-'));
   const file = path.join(tmp, 'config');
-  writeFileSync(file, '[profile other]\nregion = us-east-1\n' +
-    'aws_access_key_id = test\naws_secret_access_key = test\n');
+  writeFileSync(
+    file,
+    '[profile other]\nregion = us-east-1\n' +
+      'aws_access_key_id = test\naws_secret_access_key = test\n',
+  );
   return file;
 }
 
@@ -90,12 +95,24 @@ interface Invocation {
 
 function run(inv: Invocation): Promise<CliResult> {
   const env = testEnv({ AWS_EC2_METADATA_DISABLED: 'true', ...inv.env });
-  const [cmd, args] = inv.rawId === undefined
-    ? [process.execPath, [BIN, ...inv.argv]]
-    : ['sh', ['-c', 'id=$(printf "$2"); shift 2; exec "$0" "$BIN" cancel "$id" "$@"',
-      process.execPath, '-', inv.rawId, ...inv.argv]];
+  const [cmd, args] =
+    inv.rawId === undefined
+      ? [process.execPath, [BIN, ...inv.argv]]
+      : [
+          'sh',
+          [
+            '-c',
+            'id=$(printf "$2"); shift 2; exec "$0" "$BIN" cancel "$id" "$@"',
+            process.execPath,
+            '-',
+            inv.rawId,
+            ...inv.argv,
+          ],
+        ];
   const child = spawn(cmd, args, {
-    cwd: REPO_ROOT, env: { ...env, BIN }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: REPO_ROOT,
+    env: { ...env, BIN },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -107,8 +124,11 @@ function run(inv: Invocation): Promise<CliResult> {
     child.once('close', (code, signal) => {
       clearTimeout(killer);
       resolve({
-        code, signal, args: inv.rawId === undefined ? inv.argv : [`<${inv.rawId}>`, ...inv.argv],
-        stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'),
+        code,
+        signal,
+        args: inv.rawId === undefined ? inv.argv : [`<${inv.rawId}>`, ...inv.argv],
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
       });
     });
   });
@@ -130,14 +150,24 @@ interface Bad {
 }
 
 /** A write-capable tail: if the input were accepted, rotctl would roll back C01. */
-const tail = (c: Ctx, ...extra: string[]): string[] =>
-  ['--yes', '--rollback', ...extra, '--endpoint-url', c.proxy.endpoint];
-const cancel = (id: string, ...extra: string[]) => (c: Ctx): Invocation =>
-  ({ argv: ['cancel', id, ...tail(c, ...extra)] });
-const withEnv = (env: NodeJS.ProcessEnv, id = NAME, ...extra: string[]) =>
+const tail = (c: Ctx, ...extra: string[]): string[] => [
+  '--yes',
+  '--rollback',
+  ...extra,
+  '--endpoint-url',
+  c.proxy.endpoint,
+];
+const cancel =
+  (id: string, ...extra: string[]) =>
+  (c: Ctx): Invocation => ({ argv: ['cancel', id, ...tail(c, ...extra)] });
+const withEnv =
+  (env: NodeJS.ProcessEnv, id = NAME, ...extra: string[]) =>
   (c: Ctx): Invocation => ({ argv: ['cancel', id, ...tail(c, ...extra)], env });
-const at = (endpoint: (c: Ctx) => string) => (c: Ctx): Invocation =>
-  ({ argv: ['cancel', NAME, '--yes', '--rollback', '--endpoint-url', endpoint(c)] });
+const at =
+  (endpoint: (c: Ctx) => string) =>
+  (c: Ctx): Invocation => ({
+    argv: ['cancel', NAME, '--yes', '--rollback', '--endpoint-url', endpoint(c)],
+  });
 const ARN_US = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-credentials-AbC123';
 const NO_CREDENTIALS = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined };
 
@@ -150,8 +180,10 @@ const CASES: Bad[] = [
   { id: 'ARN of another service', make: cancel('arn:aws:s3:::my-bucket'), exit: 2 },
   { id: 'truncated ARN', make: cancel('arn:aws:secretsmanager:us-east-1'), exit: 2 },
   {
-    id: 'ARN region differs from --region', make: cancel(ARN_US, '--region', 'eu-west-1'),
-    exit: 2, says: /eu-west-1/,
+    id: 'ARN region differs from --region',
+    make: cancel(ARN_US, '--region', 'eu-west-1'),
+    exit: 2,
+    says: /eu-west-1/,
   },
   { id: 'unknown long flag', make: cancel(NAME, '--frobnicate'), exit: 2, says: /frobnicate/ },
   { id: 'unknown short flag', make: cancel(NAME, '-x'), exit: 2, says: /-x/ },
@@ -160,27 +192,35 @@ const CASES: Bad[] = [
   { id: '--output JSON (case)', make: cancel(NAME, '-o', 'JSON'), exit: 2 },
   {
     id: '--output without a value',
-    make: (c) => ({ argv: ['cancel', NAME, ...tail(c), '--output'] }), exit: 2,
+    make: (c) => ({ argv: ['cancel', NAME, ...tail(c), '--output'] }),
+    exit: 2,
   },
   {
     id: '--region without a value',
-    make: (c) => ({ argv: ['cancel', NAME, ...tail(c), '--region'] }), exit: 2,
+    make: (c) => ({ argv: ['cancel', NAME, ...tail(c), '--region'] }),
+    exit: 2,
   },
   { id: 'invalid region', make: cancel(NAME, '--region', 'moon-1'), exit: 2, says: /moon-1/ },
   { id: 'upper-case region', make: cancel(NAME, '--region', 'US-EAST-1'), exit: 2 },
   { id: 'empty region', make: cancel(NAME, '--region', ''), exit: 2 },
   {
-    id: 'invalid AWS_REGION', make: withEnv({ AWS_REGION: 'nowhere' }), exit: 2,
+    id: 'invalid AWS_REGION',
+    make: withEnv({ AWS_REGION: 'nowhere' }),
+    exit: 2,
     says: /AWS_REGION/,
   },
   { id: 'no credentials at all', make: withEnv(NO_CREDENTIALS), exit: 2, says: /credential/i },
   {
-    id: 'unknown profile', exit: 2, says: /nope/,
-    make: (c) => withEnv({ ...NO_CREDENTIALS, AWS_CONFIG_FILE: c.configFile }, NAME,
-      '--profile', 'nope')(c),
+    id: 'unknown profile',
+    exit: 2,
+    says: /nope/,
+    make: (c) =>
+      withEnv({ ...NO_CREDENTIALS, AWS_CONFIG_FILE: c.configFile }, NAME, '--profile', 'nope')(c),
   },
   {
-    id: 'unknown profile, access keys also set', exit: 2, says: /nope/,
+    id: 'unknown profile, access keys also set',
+    exit: 2,
+    says: /nope/,
     make: (c) => withEnv({ AWS_CONFIG_FILE: c.configFile }, NAME, '--profile', 'nope')(c),
   },
   { id: 'empty --profile', make: cancel(NAME, '--profile', ''), exit: 2, says: /profile/ },
@@ -190,19 +230,24 @@ const CASES: Bad[] = [
   { id: 'empty --endpoint-url', make: at(() => ''), exit: 2 },
   { id: 'endpoint refuses connections', make: at((c) => c.refused), exit: 7, maxMs: 10_000 },
   {
-    id: 'endpoint accepts and never answers', exit: 7, maxMs: 15_000,
+    id: 'endpoint accepts and never answers',
+    exit: 7,
+    maxMs: 15_000,
     arm: (c) => c.proxy.add({ mode: 'hang', times: Infinity }),
     make: withEnv({ ROTCTL_REQUEST_TIMEOUT_MS: '500', ROTCTL_MAX_ATTEMPTS: '2' }),
   },
   {
-    id: 'endpoint never answers, default request timeout', exit: 7, maxMs: 15_000,
+    id: 'endpoint never answers, default request timeout',
+    exit: 7,
+    maxMs: 15_000,
     arm: (c) => c.proxy.add({ mode: 'hang', times: Infinity }),
     make: withEnv({ ROTCTL_MAX_ATTEMPTS: '1', ROTCTL_REQUEST_TIMEOUT_MS: undefined }),
   },
   { id: 'secret that does not exist', make: cancel('app/no-such-secret'), exit: 6 },
   { id: 'id with U+FFFD (a Buffer 0xff)', make: cancel('app/\ufffd'), exit: 2 },
   {
-    id: 'id with a raw 0xff byte', exit: 2,
+    id: 'id with a raw 0xff byte',
+    exit: 2,
     make: (c) => ({ rawId: 'app/db\\377', argv: tail(c) }),
   },
   { id: 'id with a BEL', make: cancel('app/db\u0007'), exit: 2 },
@@ -233,13 +278,17 @@ function expectClearError(r: CliResult, c: Bad): void {
   if (c.says) assert.match(line, c.says, `the error does not say ${c.says}\n${describeRun(r)}`);
   assert.doesNotMatch(r.stderr, /^\s{4}at /m, `stack trace without -v\n${describeRun(r)}`);
   // An id echoed back must not carry raw control characters to the terminal.
-  assert.doesNotMatch(line, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/,
-    `raw control character in the error line\n${JSON.stringify(line)}`);
+  assert.doesNotMatch(
+    line,
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/,
+    `raw control character in the error line\n${JSON.stringify(line)}`,
+  );
 }
 
 async function expectNoWrite(c: Ctx, r: CliResult, id: string): Promise<void> {
-  const writes = c.proxy.log.filter((e) => ['CancelRotateSecret', 'UpdateSecretVersionStage']
-    .includes(e.target));
+  const writes = c.proxy.log.filter((e) =>
+    ['CancelRotateSecret', 'UpdateSecretVersionStage'].includes(e.target),
+  );
   assert.equal(writes.length, 0, `a bad input reached a write\n${describeRun(r)}`);
   const labels = await labelsOf(moto().endpoint, c.seeded.arn);
   tallyEndState(`bad-input/${id}`, labels);

@@ -35,7 +35,9 @@ const moto = useMoto();
 const useProxy = useRecordingProxy(moto);
 let tmp = '';
 
-before(async () => { tmp = await mkdtemp(path.join(os.tmpdir(), 'rotctl-batch-')); });
+before(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'rotctl-batch-'));
+});
 after(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
@@ -91,7 +93,10 @@ interface SecretReport {
   result: { status: string; exitCode: number };
 }
 interface BatchDoc {
-  schemaVersion: number; command: string; secrets: SecretReport[]; notStarted: string[];
+  schemaVersion: number;
+  command: string;
+  secrets: SecretReport[];
+  notStarted: string[];
   result: { exitCode: number };
 }
 
@@ -144,14 +149,20 @@ async function assertMixedEnd(p: FaultProxy, seeded: Map<string, Seeded>): Promi
   await assertEnd(fixed, ROLLED_BACK, false);
   await assertEnd(get(seeded, 'batch/value'), STUCK, true);
   assert.deepEqual(writtenArns(p), [fixed.arn, fixed.arn], 'only the placeholder is written');
-  const described = p.log.filter((e) => e.target === 'DescribeSecret')
+  const described = p.log
+    .filter((e) => e.target === 'DescribeSecret')
     .map((e) => e.body['SecretId']);
-  assert.deepEqual(described, ['batch/placeholder', 'batch/value', 'batch/missing'],
-    'comments and blank lines must never be sent as secret ids');
+  assert.deepEqual(
+    described,
+    ['batch/placeholder', 'batch/value', 'batch/missing'],
+    'comments and blank lines must never be sent as secret ids',
+  );
 }
 
-test('--from-file mixed list --yes: each secret on its own, summary, most severe exit (6)',
-  moto.options, async () => {
+test(
+  '--from-file mixed list --yes: each secret on its own, summary, most severe exit (6)',
+  moto.options,
+  async () => {
     const seeded = await seedMixed();
     const file = path.join(tmp, 'mixed.txt');
     await writeFile(file, MIXED_FILE);
@@ -170,14 +181,19 @@ test('--from-file mixed list --yes: each secret on its own, summary, most severe
     assert.match(r.stderr, /batch\/missing not found/i, describeRun(r));
     await assertMixedEnd(p, seeded);
     assertNoSentinels(r, sentinelsOf(seeded));
-  });
+  },
+);
 
-test('--from-file - (stdin) --output json: one document, per-secret reports, exit 6',
-  moto.options, async () => {
+test(
+  '--from-file - (stdin) --output json: one document, per-secret reports, exit 6',
+  moto.options,
+  async () => {
     const seeded = await seedMixed();
     const p = await useProxy();
-    const r = await runCli(['cancel', '--from-file', '-', '--yes', '--output', 'json'],
-      { endpoint: p.endpoint, input: MIXED_FILE });
+    const r = await runCli(['cancel', '--from-file', '-', '--yes', '--output', 'json'], {
+      endpoint: p.endpoint,
+      input: MIXED_FILE,
+    });
     assertExit(r, 6);
     const doc = batchDoc(r);
     assert.deepEqual(outcomes(doc), [
@@ -190,13 +206,17 @@ test('--from-file - (stdin) --output json: one document, per-secret reports, exi
     assert.equal(doc.result.exitCode, 6);
     await assertMixedEnd(p, seeded);
     assertNoSentinels(r, sentinelsOf(seeded));
-  });
+  },
+);
 
 // ---------------------------------------------------------------------------------------
 // The runbook: --yes --rollback on several
 
 const SEVERAL: Record<string, string> = {
-  'fix/value': 'C01', 'fix/placeholder': 'C02', 'fix/on-previous': 'C07', 'fix/custom': 'S11',
+  'fix/value': 'C01',
+  'fix/placeholder': 'C02',
+  'fix/on-previous': 'C07',
+  'fix/custom': 'S11',
 };
 
 async function assertAllRolledBack(seeded: Map<string, Seeded>): Promise<void> {
@@ -204,13 +224,21 @@ async function assertAllRolledBack(seeded: Map<string, Seeded>): Promise<void> {
   await assertEnd(get(seeded, 'fix/placeholder'), ROLLED_BACK, false);
   await assertEnd(get(seeded, 'fix/on-previous'), { [A]: [CUR], [P]: [PREV] }, false);
   // Custom labels stay where they were; only AWSPENDING leaves P.
-  await assertEnd(get(seeded, 'fix/custom'), {
-    [A]: [CUR, CUSTOM_LABELS.A], [B]: [PREV, CUSTOM_LABELS.B], [P]: [CUSTOM_LABELS.P],
-  }, false);
+  await assertEnd(
+    get(seeded, 'fix/custom'),
+    {
+      [A]: [CUR, CUSTOM_LABELS.A],
+      [B]: [PREV, CUSTOM_LABELS.B],
+      [P]: [CUSTOM_LABELS.P],
+    },
+    false,
+  );
 }
 
-test('cancel a b c d --yes --rollback fixes every one; a scan then finds nothing',
-  moto.options, async () => {
+test(
+  'cancel a b c d --yes --rollback fixes every one; a scan then finds nothing',
+  moto.options,
+  async () => {
     const seeded = await seedCases(SEVERAL);
     const p = await useProxy();
     const ids = Object.keys(SEVERAL);
@@ -224,7 +252,8 @@ test('cancel a b c d --yes --rollback fixes every one; a scan then finds nothing
     assertNoSentinels(r, sentinelsOf(seeded));
     const scan = await runCli(['scan', '--region', 'us-east-1'], { endpoint: p.endpoint });
     assertExit(scan, 0);
-  });
+  },
+);
 
 // ---------------------------------------------------------------------------------------
 // The most severe exit code wins: 0 < 8 < 2 < 3 < 4 < 6 < 7 < 5 < 1 < 130
@@ -238,10 +267,14 @@ function movePendingOnCancel(s: Seeded): Fault {
     hook: async () => {
       const sm = client(moto().endpoint);
       try {
-        await sm.send(new PutSecretValueCommand({
-          SecretId: s.arn, ClientRequestToken: randomUUID(), SecretString: 'other-writer',
-          VersionStages: [PEND],
-        }));
+        await sm.send(
+          new PutSecretValueCommand({
+            SecretId: s.arn,
+            ClientRequestToken: randomUUID(),
+            SecretString: 'other-writer',
+            VersionStages: [PEND],
+          }),
+        );
       } finally {
         sm.destroy();
       }
@@ -250,7 +283,9 @@ function movePendingOnCancel(s: Seeded): Fault {
 }
 
 const throttled = (id: string): Fault => ({
-  target: 'DescribeSecret', mode: 'throttle', times: Infinity,
+  target: 'DescribeSecret',
+  mode: 'throttle',
+  times: Infinity,
   match: (body) => body['SecretId'] === id,
 });
 
@@ -269,29 +304,41 @@ const SEVERITY_ROWS: SeverityRow[] = [
   { ids: ['sev/deleted', 'sev/value'], each: [4, 3], exit: 4 },
   { ids: ['sev/value', 'sev/deleted', 'sev/missing', BAD_ARN], each: [3, 4, 6, 2], exit: 6 },
   {
-    ids: ['sev/missing', 'sev/throttled'], each: [6, 7], exit: 7,
+    ids: ['sev/missing', 'sev/throttled'],
+    each: [6, 7],
+    exit: 7,
     faults: () => [throttled('sev/throttled')],
   },
   {
-    ids: ['sev/throttled', 'sev/changed', 'sev/value'], each: [7, 5, 3], exit: 5,
+    ids: ['sev/throttled', 'sev/changed', 'sev/value'],
+    each: [7, 5, 3],
+    exit: 5,
     faults: (m) => [throttled('sev/throttled'), movePendingOnCancel(get(m, 'sev/changed'))],
   },
 ];
 
 test('a batch exits with its most severe code (2<3<4<6<7<5)', moto.options, async () => {
   const seeded = await seedCases({
-    'sev/value': 'C01', 'sev/deleted': 'C17', 'sev/changed': 'C02',
+    'sev/value': 'C01',
+    'sev/deleted': 'C17',
+    'sev/changed': 'C02',
   });
   const p = await useProxy();
   const written: string[] = [];
   for (const row of SEVERITY_ROWS) {
     p.clear();
     p.add(...(row.faults?.(seeded) ?? []));
-    const r = await runCli(['cancel', ...row.ids, '--yes', '--output', 'json'],
-      { endpoint: p.endpoint, env: { ROTCTL_MAX_ATTEMPTS: '1' } });
+    const r = await runCli(['cancel', ...row.ids, '--yes', '--output', 'json'], {
+      endpoint: p.endpoint,
+      env: { ROTCTL_MAX_ATTEMPTS: '1' },
+    });
     assertExit(r, row.exit);
     const doc = batchDoc(r);
-    assert.deepEqual(doc.secrets.map((s) => s.result.exitCode), row.each, describeRun(r));
+    assert.deepEqual(
+      doc.secrets.map((s) => s.result.exitCode),
+      row.each,
+      describeRun(r),
+    );
     assert.equal(doc.result.exitCode, row.exit);
     written.push(...writtenArns(p));
   }
@@ -303,13 +350,19 @@ test('a batch exits with its most severe code (2<3<4<6<7<5)', moto.options, asyn
 // ---------------------------------------------------------------------------------------
 // Ctrl-C in a batch: the secret in flight stops, the rest are not started, exit 130
 
-interface Spawned { pid: number; done: Promise<CliResult> }
+interface Spawned {
+  pid: number;
+  done: Promise<CliResult>;
+}
 
 /** Like runCli, but hands out the child's PID so a test can signal it. */
 function spawnCli(args: string[], endpoint: string): Spawned {
   const argv = [...args, '--endpoint-url', endpoint];
-  const child = spawn(process.execPath, [BIN, ...argv],
-    { cwd: REPO_ROOT, env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...argv], {
+    cwd: REPO_ROOT,
+    env: testEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -319,46 +372,63 @@ function spawnCli(args: string[], endpoint: string): Spawned {
     child.once('error', reject);
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, args: argv, stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8') });
+      resolve({
+        code,
+        signal,
+        args: argv,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
     });
   });
   assert.ok(child.pid, 'rotctl did not start');
   return { pid: child.pid, done };
 }
 
-test('Ctrl-C during a batch: nothing written, the rest not started, exit 130', moto.options,
+test(
+  'Ctrl-C during a batch: nothing written, the rest not started, exit 130',
+  moto.options,
   async () => {
     const seeded = await seedCases({ 'int/a': 'C02', 'int/b': 'C02', 'int/c': 'C02' });
     const p = await useProxy();
     let pid = 0;
     p.add({
-      target: 'DescribeSecret', mode: 'hook', match: (body) => body['SecretId'] === 'int/a',
+      target: 'DescribeSecret',
+      mode: 'hook',
+      match: (body) => body['SecretId'] === 'int/a',
       hook: async () => {
         process.kill(pid, 'SIGINT');
         await new Promise((resolve) => setTimeout(resolve, 300));
       },
     });
-    const run = spawnCli(['cancel', 'int/a', 'int/b', 'int/c', '--yes', '--output', 'json'],
-      p.endpoint);
+    const run = spawnCli(
+      ['cancel', 'int/a', 'int/b', 'int/c', '--yes', '--output', 'json'],
+      p.endpoint,
+    );
     pid = run.pid;
     const r = await run.done;
     assertExit(r, 130);
     const doc = batchDoc(r);
-    assert.deepEqual(outcomes(doc).map(([id, code]) => [id, code]), [['int/a', 130]]);
+    assert.deepEqual(
+      outcomes(doc).map(([id, code]) => [id, code]),
+      [['int/a', 130]],
+    );
     assert.deepEqual(doc.notStarted, ['int/b', 'int/c']);
     assert.equal(doc.result.exitCode, 130);
     assert.deepEqual(writesOf(p.log), []);
     for (const name of ['int/a', 'int/b', 'int/c']) {
       await assertEnd(get(seeded, name), STUCK, true);
     }
-  });
+  },
+);
 
 // ---------------------------------------------------------------------------------------
 // Usage
 
-test('batch usage errors: no secret, unreadable file, empty file: exit 2, no request',
-  moto.options, async () => {
+test(
+  'batch usage errors: no secret, unreadable file, empty file: exit 2, no request',
+  moto.options,
+  async () => {
     const p = await useProxy();
     const empty = path.join(tmp, 'only-comments.txt');
     await writeFile(empty, '# nothing here\n\n');
@@ -371,4 +441,5 @@ test('batch usage errors: no secret, unreadable file, empty file: exit 2, no req
     ];
     for (const args of argvs) assertExit(await runCli(args, { endpoint: p.endpoint }), 2);
     assert.equal(p.count(), 0);
-  });
+  },
+);

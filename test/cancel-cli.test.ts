@@ -67,7 +67,8 @@ async function labels(s: Setup): Promise<Labels> {
 
 /** Another writer's calls, straight to moto (never through the proxy). */
 async function otherWriter(
-  endpoint: string, work: (sm: ReturnType<typeof client>) => Promise<unknown>,
+  endpoint: string,
+  work: (sm: ReturnType<typeof client>) => Promise<unknown>,
 ): Promise<void> {
   const sm = client(endpoint, PRIMARY_REGION);
   try {
@@ -79,9 +80,17 @@ async function otherWriter(
 
 /** A colleague starts a new rotation by hand: Q gets AWSPENDING (moto moves it off P). */
 function colleagueMovesPendingToQ(endpoint: string, arn: string): () => Promise<void> {
-  return () => otherWriter(endpoint, (sm) => sm.send(new PutSecretValueCommand({
-    SecretId: arn, ClientRequestToken: Q, SecretString: 'colleague-value', VersionStages: [PEND],
-  })));
+  return () =>
+    otherWriter(endpoint, (sm) =>
+      sm.send(
+        new PutSecretValueCommand({
+          SecretId: arn,
+          ClientRequestToken: Q,
+          SecretString: 'colleague-value',
+          VersionStages: [PEND],
+        }),
+      ),
+    );
 }
 
 /** Q=[AWSPENDING], P unlabelled: what the colleague leaves on C01. */
@@ -90,7 +99,11 @@ const COLLEAGUE_LABELS: Labels = { [A]: [CUR], [B]: [PREV], [P]: [], [Q]: [PEND]
 // ---------------------------------------------------------------------------------------
 // Undo commands: parse the printed `aws secretsmanager update-secret-version-stage` lines
 
-interface UndoMove { stage: string; moveTo?: string; removeFrom?: string }
+interface UndoMove {
+  stage: string;
+  moveTo?: string;
+  removeFrom?: string;
+}
 
 function undoMoves(stdout: string): UndoMove[] {
   const block = stdout.split('To undo')[1]?.split('To turn rotation back on')[0] ?? '';
@@ -112,11 +125,14 @@ function undoMoves(stdout: string): UndoMove[] {
 async function applyUndo(s: Setup, moves: UndoMove[]): Promise<void> {
   await otherWriter(s.endpoint, async (sm) => {
     for (const m of moves) {
-      await sm.send(new UpdateSecretVersionStageCommand({
-        SecretId: s.seeded.arn, VersionStage: m.stage,
-        ...(m.moveTo ? { MoveToVersionId: m.moveTo } : {}),
-        ...(m.removeFrom ? { RemoveFromVersionId: m.removeFrom } : {}),
-      }));
+      await sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: s.seeded.arn,
+          VersionStage: m.stage,
+          ...(m.moveTo ? { MoveToVersionId: m.moveTo } : {}),
+          ...(m.removeFrom ? { RemoveFromVersionId: m.removeFrom } : {}),
+        }),
+      );
     }
   });
 }
@@ -175,7 +191,9 @@ describe('idempotent runbook: the same command again exits 0 with nothing to do'
       assertExit(second, 0);
       const doc = parseJsonDoc(second);
       assert.deepEqual(doc['result'], {
-        status: 'nothing-to-do', exitCode: 0, message: resultMessage(doc),
+        status: 'nothing-to-do',
+        exitCode: 0,
+        message: resultMessage(doc),
       });
       assert.match(resultMessage(doc), /nothing to do/);
       assert.deepEqual(writesOf(s.px.log), [], 'the second run wrote');
@@ -275,7 +293,9 @@ describe('drift: another writer moves a label between the read and the write', (
   test('on the re-read after CancelRotateSecret: exit 5, no label written', async () => {
     const s = await setup('C01');
     s.px.add({
-      target: LIST, mode: 'hook', match: () => s.px.count(CANCEL) > 0,
+      target: LIST,
+      mode: 'hook',
+      match: () => s.px.count(CANCEL) > 0,
       hook: colleagueMovesPendingToQ(s.endpoint, s.seeded.arn),
     });
     const r = await s.run(['cancel', s.seeded.name, '--yes', '--rollback']);
@@ -283,13 +303,15 @@ describe('drift: another writer moves a label between the read and the write', (
     assert.match(r.stderr, /changed/);
     assert.match(r.stderr, /no label was written/);
     assert.deepEqual(writesOf(s.px.log), [CANCEL], `ops: ${opsOf(s.px.log).join(' ')}`);
-    assert.deepEqual(await labels(s), COLLEAGUE_LABELS, 'the other writer\'s labels moved');
+    assert.deepEqual(await labels(s), COLLEAGUE_LABELS, "the other writer's labels moved");
   });
 
   test('on the first UpdateSecretVersionStage: exit 5, never re-aimed at Q', async () => {
     const s = await setup('C01');
     s.px.add({
-      target: STAGE, mode: 'hook', hook: colleagueMovesPendingToQ(s.endpoint, s.seeded.arn),
+      target: STAGE,
+      mode: 'hook',
+      hook: colleagueMovesPendingToQ(s.endpoint, s.seeded.arn),
     });
     const r = await s.run(['cancel', s.seeded.name, '--yes', '--rollback']);
     assertExit(r, 5);
@@ -298,13 +320,15 @@ describe('drift: another writer moves a label between the read and the write', (
     // NOTE: moto rejects the guarded removal (P no longer holds AWSPENDING), as AWS does;
     // rotctl must judge by the labels and must not retry with a recomputed version id.
     for (const e of stages) assert.equal(e.body['RemoveFromVersionId'], P);
-    assert.deepEqual(await labels(s), COLLEAGUE_LABELS, 'the other writer\'s labels moved');
+    assert.deepEqual(await labels(s), COLLEAGUE_LABELS, "the other writer's labels moved");
   });
 
   test('--promote, pending moved on the re-read: exit 5, AWSCURRENT not moved', async () => {
     const s = await setup('C01');
     s.px.add({
-      target: LIST, mode: 'hook', match: () => s.px.count(CANCEL) > 0,
+      target: LIST,
+      mode: 'hook',
+      match: () => s.px.count(CANCEL) > 0,
       hook: colleagueMovesPendingToQ(s.endpoint, s.seeded.arn),
     });
     const r = await s.run(['cancel', s.seeded.name, '--yes', '--promote']);
@@ -315,9 +339,7 @@ describe('drift: another writer moves a label between the read and the write', (
 });
 
 describe('request budget and -v', () => {
-  const ROLLBACK_OPS = [
-    'DescribeSecret', LIST, 'GetSecretValue', CANCEL, LIST, STAGE, LIST,
-  ];
+  const ROLLBACK_OPS = ['DescribeSecret', LIST, 'GetSecretValue', CANCEL, LIST, STAGE, LIST];
 
   test('C01 --yes --rollback makes exactly these 7 requests', async () => {
     const s = await setup('C01');
@@ -377,9 +399,15 @@ test('a reserved label on two versions: exit 4 before any write', async () => {
   const s = await setup('C01');
   // NOTE: AWS refuses to put AWSPENDING on a second version without RemoveFromVersionId;
   // moto duplicates it (test-infra §3.5 F3), which gives the state the spec refuses.
-  await otherWriter(s.endpoint, (sm) => sm.send(new UpdateSecretVersionStageCommand({
-    SecretId: s.seeded.arn, VersionStage: PEND, MoveToVersionId: B,
-  })));
+  await otherWriter(s.endpoint, (sm) =>
+    sm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: s.seeded.arn,
+        VersionStage: PEND,
+        MoveToVersionId: B,
+      }),
+    ),
+  );
   const before = await labels(s);
   assert.deepEqual(before[B], [PEND, PREV].sort(), 'moto did not duplicate the label');
   for (const flags of [['--yes'], ['--yes', '--rollback'], ['--yes', '--promote']]) {
@@ -397,10 +425,19 @@ test('a reserved label on two versions: exit 4 before any write', async () => {
 test('S11: a custom label lost after the write fails the check after writing', async () => {
   const s = await setup('S11');
   s.px.add({
-    target: LIST, mode: 'hook', match: () => s.px.count(STAGE) > 0,
-    hook: () => otherWriter(s.endpoint, (sm) => sm.send(new UpdateSecretVersionStageCommand({
-      SecretId: s.seeded.arn, VersionStage: 'pinned-prod', RemoveFromVersionId: A,
-    }))),
+    target: LIST,
+    mode: 'hook',
+    match: () => s.px.count(STAGE) > 0,
+    hook: () =>
+      otherWriter(s.endpoint, (sm) =>
+        sm.send(
+          new UpdateSecretVersionStageCommand({
+            SecretId: s.seeded.arn,
+            VersionStage: 'pinned-prod',
+            RemoveFromVersionId: A,
+          }),
+        ),
+      ),
   });
   const r = await s.run(['cancel', s.seeded.name, '--yes', '--rollback']);
   assertExit(r, 5);
@@ -418,21 +455,25 @@ const USAGE: { name: string; args: string[]; says: RegExp }[] = [
   { name: 'empty secret id', args: ['cancel', ''], says: /empty/ },
   { name: 'blank secret id', args: ['cancel', '   '], says: /empty/ },
   {
-    name: 'missing secret id', args: ['cancel'],
+    name: 'missing secret id',
+    args: ['cancel'],
     says: /missing required argument|No secret given/,
   },
   {
     name: 'both --rollback and --promote',
-    args: ['cancel', 'app/db', '--yes', '--rollback', '--promote'], says: /cannot be used with/,
+    args: ['cancel', 'app/db', '--yes', '--rollback', '--promote'],
+    says: /cannot be used with/,
   },
   { name: '--output xml', args: ['cancel', 'app/db', '--output', 'xml'], says: /xml/ },
   {
-    name: 'malformed ARN', args: ['cancel', 'arn:aws:secretsmanager:us-east-1:123:secret'],
+    name: 'malformed ARN',
+    args: ['cancel', 'arn:aws:secretsmanager:us-east-1:123:secret'],
     says: /Not a Secrets Manager ARN/,
   },
   {
     name: 'ARN region differs from --region',
-    args: ['cancel', GOOD_ARN, '--region', 'us-west-2'], says: /us-east-1.*us-west-2/,
+    args: ['cancel', GOOD_ARN, '--region', 'us-west-2'],
+    says: /us-east-1.*us-west-2/,
   },
   { name: 'not a region', args: ['cancel', 'app/db', '--region', 'moon-1'], says: /region/ },
   { name: 'unknown command', args: ['uncancel', 'app/db'], says: /unknown command/ },
@@ -486,7 +527,9 @@ test('Ctrl-C before any write: exit 130, nothing written', async () => {
   s.px.add({ target: 'DescribeSecret', mode: 'hang' });
   let pid: number | undefined;
   const running = s.run(['cancel', s.seeded.name, '--yes', '--rollback'], {
-    onSpawn: (p) => { pid = p; },
+    onSpawn: (p) => {
+      pid = p;
+    },
   });
   await waitFor(() => s.px.count('DescribeSecret') > 0, 10_000);
   assert.ok(pid !== undefined);

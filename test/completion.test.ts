@@ -11,8 +11,12 @@ import { rotctl, run, shown } from './fixtures/run.js';
 const ZSH_MISSING = 'zsh is not installed (apt-get install zsh); the zsh script is unchecked';
 
 let dir = '';
-before(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'rotctl-completion-')); });
-after(async () => { await rm(dir, { recursive: true, force: true }); });
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'rotctl-completion-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 /** Write `rotctl completion <shell>` to a file and return its path. */
 async function scriptFile(shell: string): Promise<string> {
@@ -41,8 +45,14 @@ async function complete(script: string, words: string[]): Promise<string[]> {
 describe('bash', () => {
   test('registers _rotctl for rotctl', async () => {
     const script = await scriptFile('bash');
-    const r = await run('bash', ['--norc', '--noprofile', '-c', 'source "$1"; complete -p rotctl',
-      'bash', script]);
+    const r = await run('bash', [
+      '--norc',
+      '--noprofile',
+      '-c',
+      'source "$1"; complete -p rotctl',
+      'bash',
+      script,
+    ]);
     assert.equal(r.code, 0, shown(r));
     assert.equal(r.stdout.trim(), 'complete -F _rotctl rotctl', shown(r));
   });
@@ -54,14 +64,18 @@ describe('bash', () => {
 
   test('completes "cancel --pro" to --profile and --promote', async () => {
     const script = await scriptFile('bash');
-    assert.deepEqual(await complete(script, ['rotctl', 'cancel', '--pro']),
-      ['--profile', '--promote']);
+    assert.deepEqual(await complete(script, ['rotctl', 'cancel', '--pro']), [
+      '--profile',
+      '--promote',
+    ]);
   });
 
   test('completes the values of --output', async () => {
     const script = await scriptFile('bash');
-    assert.deepEqual(await complete(script, ['rotctl', 'status', '--output', '']),
-      ['json', 'text']);
+    assert.deepEqual(await complete(script, ['rotctl', 'status', '--output', '']), [
+      'json',
+      'text',
+    ]);
   });
 });
 
@@ -81,25 +95,29 @@ describe('zsh', () => {
     assert.equal(syntax.code, 0, shown(syntax));
     assert.equal(syntax.stderr, '', shown(syntax));
     // -f: no startup files, so compdef is absent; the script must still load quietly.
-    const loaded = await run('zsh', ['-f', '-c', 'source "$1" && whence -w _rotctl', 'zsh',
-      script]);
+    const loaded = await run('zsh', [
+      '-f',
+      '-c',
+      'source "$1" && whence -w _rotctl',
+      'zsh',
+      script,
+    ]);
     assert.equal(loaded.code, 0, shown(loaded));
     assert.equal(loaded.stderr, '', shown(loaded));
     assert.equal(loaded.stdout.trim(), '_rotctl: function', shown(loaded));
   });
 });
 
-test('an unsupported shell (fish) exits 2 with a one-line error and prints no script',
-  async () => {
-    const r = await rotctl(['completion', 'fish']);
-    assert.equal(r.code, 2, shown(r));
-    assert.equal(r.stdout, '', shown(r));
-    const lines = r.stderr.trimEnd().split('\n');
-    assert.match(lines[0] ?? '', /^error: .*fish/, shown(r));
-    assert.equal(lines.filter((l) => l.startsWith('error:')).length, 1, shown(r));
-    assert.doesNotMatch(r.stderr, /^\s+at /m, `stack trace printed\n${shown(r)}`);
-    // The error line may be followed by one hint line naming the shells that work.
-    assert.ok(lines.length <= 2, `more than error + hint\n${shown(r)}`);
-    assert.match(r.stderr, /bash/, shown(r));
-    assert.match(r.stderr, /zsh/, shown(r));
-  });
+test('an unsupported shell (fish) exits 2 with a one-line error and prints no script', async () => {
+  const r = await rotctl(['completion', 'fish']);
+  assert.equal(r.code, 2, shown(r));
+  assert.equal(r.stdout, '', shown(r));
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.match(lines[0] ?? '', /^error: .*fish/, shown(r));
+  assert.equal(lines.filter((l) => l.startsWith('error:')).length, 1, shown(r));
+  assert.doesNotMatch(r.stderr, /^\s+at /m, `stack trace printed\n${shown(r)}`);
+  // The error line may be followed by one hint line naming the shells that work.
+  assert.ok(lines.length <= 2, `more than error + hint\n${shown(r)}`);
+  assert.match(r.stderr, /bash/, shown(r));
+  assert.match(r.stderr, /zsh/, shown(r));
+});

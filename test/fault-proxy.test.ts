@@ -7,8 +7,12 @@ import { accessSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import {
-  CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand,
-  ListSecretVersionIdsCommand, PutSecretValueCommand, SecretsManagerClient,
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
@@ -57,7 +61,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 // ---- moto_server lifecycle (one per file, §2.6 of the test-infra notes) ----
 
-interface Moto { proc: ChildProcess; endpoint: string }
+interface Moto {
+  proc: ChildProcess;
+  endpoint: string;
+}
 
 function startMoto(): Promise<Moto> {
   const proc = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'], {
@@ -66,12 +73,19 @@ function startMoto(): Promise<Moto> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => fail(new Error(`moto did not start in 15 s: ${seen}`)), 15_000);
-    const fail = (err: Error): void => { clearTimeout(timer); proc.kill('SIGTERM'); reject(err); };
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      proc.kill('SIGTERM');
+      reject(err);
+    };
     // Keep draining both pipes after startup: moto logs every request, and a full pipe blocks it.
     const onData = (chunk: Buffer): void => {
       seen = (seen + chunk.toString()).slice(-2000);
       const m = /Running on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
-      if (m?.[1] !== undefined) { clearTimeout(timer); resolve({ proc, endpoint: m[1] }); }
+      if (m?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve({ proc, endpoint: m[1] });
+      }
     };
     proc.stdout?.on('data', onData);
     proc.stderr?.on('data', onData);
@@ -92,8 +106,13 @@ async function stopMoto(moto: Moto | undefined): Promise<void> {
 
 describe('fault proxy setup', () => {
   test('refuses any upstream that is not plain http on loopback', async () => {
-    for (const bad of ['http://example.com:80', 'http://10.0.0.1:5000',
-      'http://169.254.169.254', 'http://127.0.0.2:5000', 'https://127.0.0.1:5000']) {
+    for (const bad of [
+      'http://example.com:80',
+      'http://10.0.0.1:5000',
+      'http://169.254.169.254',
+      'http://127.0.0.2:5000',
+      'https://127.0.0.1:5000',
+    ]) {
       await assert.rejects(startFaultProxy(bad), /upstream must be http on 127\.0\.0\.1/, bad);
     }
   });
@@ -117,9 +136,10 @@ describe('fault proxy setup', () => {
 // ---- the fault modes, against moto ----
 
 const motoMissing = !onPath('moto_server');
-const skip = motoMissing && !process.env.CI
-  ? 'moto_server is not on PATH (moto 5.2.1 ships with the image); set CI=1 to make this fail'
-  : false;
+const skip =
+  motoMissing && !process.env.CI
+    ? 'moto_server is not on PATH (moto 5.2.1 ships with the image); set CI=1 to make this fail'
+    : false;
 
 describe('fault proxy in front of moto_server', { skip }, () => {
   let moto: Moto | undefined;
@@ -148,17 +168,28 @@ describe('fault proxy in front of moto_server', { skip }, () => {
 
   /** T1 = AWSCURRENT, T2 = AWSPENDING, written straight to moto. */
   async function stuckSecret(): Promise<void> {
-    await direct.send(new CreateSecretCommand({
-      Name: SECRET, SecretString: 'old', ClientRequestToken: T1,
-    }));
-    await direct.send(new PutSecretValueCommand({
-      SecretId: SECRET, SecretString: 'new', ClientRequestToken: T2, VersionStages: ['AWSPENDING'],
-    }));
+    await direct.send(
+      new CreateSecretCommand({
+        Name: SECRET,
+        SecretString: 'old',
+        ClientRequestToken: T1,
+      }),
+    );
+    await direct.send(
+      new PutSecretValueCommand({
+        SecretId: SECRET,
+        SecretString: 'new',
+        ClientRequestToken: T2,
+        VersionStages: ['AWSPENDING'],
+      }),
+    );
   }
 
   const removePending = (): UpdateSecretVersionStageCommand =>
     new UpdateSecretVersionStageCommand({
-      SecretId: SECRET, VersionStage: 'AWSPENDING', RemoveFromVersionId: T2,
+      SecretId: SECRET,
+      VersionStage: 'AWSPENDING',
+      RemoveFromVersionId: T2,
     });
 
   before(async () => {
@@ -193,8 +224,13 @@ describe('fault proxy in front of moto_server', { skip }, () => {
     await c.send(new CreateSecretCommand({ Name: SECRET, SecretString: 'v' }));
     const got = await c.send(new GetSecretValueCommand({ SecretId: SECRET }));
     assert.equal(got.SecretString, 'v');
-    assert.deepEqual(proxy.log.map((e) => [e.target, e.fault]),
-      [['CreateSecret', null], ['GetSecretValue', null]]);
+    assert.deepEqual(
+      proxy.log.map((e) => [e.target, e.fault]),
+      [
+        ['CreateSecret', null],
+        ['GetSecretValue', null],
+      ],
+    );
     assert.equal(proxy.log[0]?.body.Name, SECRET);
     assert.deepEqual(proxy.log[1]?.body, { SecretId: SECRET });
     assert.equal(proxy.count(), 2);
@@ -212,7 +248,10 @@ describe('fault proxy in front of moto_server', { skip }, () => {
     assert.equal(err.$metadata?.httpStatusCode, 400);
     const again = await c.send(new GetSecretValueCommand({ SecretId: SECRET }));
     assert.equal(again.SecretString, 'old');
-    assert.deepEqual(proxy.log.map((e) => e.fault), ['throttle', null]);
+    assert.deepEqual(
+      proxy.log.map((e) => e.fault),
+      ['throttle', null],
+    );
   });
 
   test('http500 / 503: server faults the SDK names; default retries recover', async () => {
@@ -220,8 +259,10 @@ describe('fault proxy in front of moto_server', { skip }, () => {
     const describe1 = new DescribeSecretCommand({ SecretId: SECRET });
     proxy.add({ mode: 'http500' }, { mode: '503' });
     const e500 = await failure(sm().send(describe1));
-    assert.deepEqual([e500.name, e500.$fault, e500.$metadata?.httpStatusCode],
-      ['InternalServiceError', 'server', 500]);
+    assert.deepEqual(
+      [e500.name, e500.$fault, e500.$metadata?.httpStatusCode],
+      ['InternalServiceError', 'server', 500],
+    );
     const e503 = await failure(sm().send(describe1));
     assert.deepEqual([e503.name, e503.$metadata?.httpStatusCode], ['ServiceUnavailable', 503]);
 
@@ -231,7 +272,10 @@ describe('fault proxy in front of moto_server', { skip }, () => {
     assert.equal(ok.Name, SECRET);
     assert.equal(ok.$metadata.attempts, 2);
     assert.equal(proxy.count('DescribeSecret'), 2);
-    assert.deepEqual(proxy.log.map((e) => e.fault), ['http500', null]);
+    assert.deepEqual(
+      proxy.log.map((e) => e.fault),
+      ['http500', null],
+    );
   });
 
   test('times counts matching requests only; Infinity lasts until clear()', async () => {
@@ -243,9 +287,15 @@ describe('fault proxy in front of moto_server', { skip }, () => {
     await failure(c.send(describe1));
     await failure(c.send(describe1));
     await c.send(describe1);
-    assert.deepEqual(proxy.log.map((e) => `${e.target}:${e.fault}`), [
-      'GetSecretValue:null', 'DescribeSecret:http500', 'DescribeSecret:http500',
-      'DescribeSecret:null']);
+    assert.deepEqual(
+      proxy.log.map((e) => `${e.target}:${e.fault}`),
+      [
+        'GetSecretValue:null',
+        'DescribeSecret:http500',
+        'DescribeSecret:http500',
+        'DescribeSecret:null',
+      ],
+    );
 
     proxy.add({ mode: '503', times: Infinity });
     for (let i = 0; i < 5; i++) {
@@ -255,7 +305,10 @@ describe('fault proxy in front of moto_server', { skip }, () => {
     proxy.clear();
     assert.equal(proxy.count(), 0);
     await c.send(describe1);
-    assert.deepEqual(proxy.log.map((e) => e.fault), [null]);
+    assert.deepEqual(
+      proxy.log.map((e) => e.fault),
+      [null],
+    );
   });
 
   test('match: only requests whose JSON body matches are faulted', async () => {
@@ -266,7 +319,10 @@ describe('fault proxy in front of moto_server', { skip }, () => {
     await c.send(new DescribeSecretCommand({ SecretId: SECRET }));
     const err = await failure(c.send(new DescribeSecretCommand({ SecretId: 'app/other' })));
     assert.equal(err.name, 'AccessDeniedException');
-    assert.deepEqual(proxy.log.map((e) => e.fault), [null, 'deny']);
+    assert.deepEqual(
+      proxy.log.map((e) => e.fault),
+      [null, 'deny'],
+    );
   });
 
   test('deny: AccessDeniedException naming op and secret; message overrides', async () => {
@@ -276,16 +332,21 @@ describe('fault proxy in front of moto_server', { skip }, () => {
     const err = await failure(c.send(removePending()));
     assert.equal(err.name, 'AccessDeniedException');
     assert.equal(err.$metadata?.httpStatusCode, 400);
-    assert.equal(err.message, 'User: arn:aws:iam::123456789012:user/test is not authorized to '
-      + 'perform: secretsmanager:UpdateSecretVersionStage on resource: app/db because no '
-      + 'identity-based policy allows the secretsmanager:UpdateSecretVersionStage action');
+    assert.equal(
+      err.message,
+      'User: arn:aws:iam::123456789012:user/test is not authorized to ' +
+        'perform: secretsmanager:UpdateSecretVersionStage on resource: app/db because no ' +
+        'identity-based policy allows the secretsmanager:UpdateSecretVersionStage action',
+    );
     assert.equal(err.message, denyMessage(USVS, { SecretId: SECRET }));
     assert.deepEqual((await labels())[T2], ['AWSPENDING'], 'a denied write is not forwarded');
 
     proxy.add({ target: 'GetSecretValue', mode: 'deny', message: 'Access to KMS is not allowed' });
     const kms = await failure(c.send(new GetSecretValueCommand({ SecretId: SECRET })));
-    assert.deepEqual([kms.name, kms.message],
-      ['AccessDeniedException', 'Access to KMS is not allowed']);
+    assert.deepEqual(
+      [kms.name, kms.message],
+      ['AccessDeniedException', 'Access to KMS is not allowed'],
+    );
   });
 
   test('reset: the connection drops before moto sees the request', async () => {
@@ -315,7 +376,10 @@ describe('fault proxy in front of moto_server', { skip }, () => {
     assert.equal(err.name, 'InvalidParameterException');
     assert.match(err.message, /Version stage AWSPENDING not found/);
     assert.equal(err.$metadata?.attempts, 2);
-    assert.deepEqual(proxy.log.map((e) => e.fault), ['reset-after', null]);
+    assert.deepEqual(
+      proxy.log.map((e) => e.fault),
+      ['reset-after', null],
+    );
     assert.deepEqual((await labels())[T2], []);
   });
 
@@ -357,7 +421,8 @@ describe('fault proxy in front of moto_server', { skip }, () => {
     await stuckSecret();
     const events: string[] = [];
     proxy.add({
-      target: USVS, mode: 'hook',
+      target: USVS,
+      mode: 'hook',
       hook: async () => {
         events.push(`hook sees T2=${JSON.stringify((await labels())[T2])}`);
         await direct.send(removePending()); // the other writer removes AWSPENDING first
@@ -369,7 +434,10 @@ describe('fault proxy in front of moto_server', { skip }, () => {
     assert.equal(err.name, 'InvalidParameterException');
     assert.match(err.message, /Version stage AWSPENDING not found/);
     assert.deepEqual(events, ['hook sees T2=["AWSPENDING"]', 'hook done']);
-    assert.deepEqual(proxy.log.map((e) => e.fault), ['hook']);
+    assert.deepEqual(
+      proxy.log.map((e) => e.fault),
+      ['hook'],
+    );
   });
 
   test('a throwing hook is answered 502 FaultProxyError and nothing is forwarded', async () => {
@@ -385,12 +453,16 @@ describe('fault proxy in front of moto_server', { skip }, () => {
   test('close() ends hanging requests and pending delays, and stops listening', async () => {
     const own = await startFaultProxy(moto?.endpoint ?? '');
     const c = new SecretsManagerClient({
-      region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      endpoint: own.endpoint, maxAttempts: 1,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      endpoint: own.endpoint,
+      maxAttempts: 1,
     });
     clients.push(c);
-    own.add({ target: 'DescribeSecret', mode: 'hang' },
-      { target: 'GetSecretValue', mode: 'delay', delayMs: 60_000 });
+    own.add(
+      { target: 'DescribeSecret', mode: 'hang' },
+      { target: 'GetSecretValue', mode: 'delay', delayMs: 60_000 },
+    );
     const hung = failure(c.send(new DescribeSecretCommand({ SecretId: SECRET })));
     const delayed = failure(c.send(new GetSecretValueCommand({ SecretId: SECRET })));
     for (let i = 0; own.count() < 2 && i < 200; i++) await sleep(10);

@@ -53,7 +53,9 @@ const skip = moto.options.skip ?? false;
 // Started on first use: root-level before() hooks run per suite on Node 20.
 let proxy: FaultProxy;
 let proxyStarted: FaultProxy | undefined;
-after(async () => { await proxyStarted?.close(); });
+after(async () => {
+  await proxyStarted?.close();
+});
 
 /** Seeds one case in a freshly reset moto and empties the proxy's faults and log. */
 async function fresh(seed: SeedFn): Promise<Seeded> {
@@ -118,8 +120,10 @@ function injected(id: string, f: Fault): void {
 
 const survived = (id: string): void => tally({ kind: 'fault-survived', id });
 
-const stage = (label: string) => (body: Record<string, unknown>): boolean =>
-  body['VersionStage'] === label;
+const stage =
+  (label: string) =>
+  (body: Record<string, unknown>): boolean =>
+    body['VersionStage'] === label;
 
 /** Matches the n-th request of its target and every later one. */
 function fromNth(n: number): () => boolean {
@@ -131,10 +135,14 @@ function fromNth(n: number): () => boolean {
 async function otherWriter(s: Seeded, label: string, to?: string, from?: string) {
   const sm = client(moto().endpoint, s.region);
   try {
-    await sm.send(new UpdateSecretVersionStageCommand({
-      SecretId: s.arn, VersionStage: label,
-      ...(to ? { MoveToVersionId: to } : {}), ...(from ? { RemoveFromVersionId: from } : {}),
-    }));
+    await sm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: s.arn,
+        VersionStage: label,
+        ...(to ? { MoveToVersionId: to } : {}),
+        ...(from ? { RemoveFromVersionId: from } : {}),
+      }),
+    );
   } finally {
     sm.destroy();
   }
@@ -162,8 +170,11 @@ function expectSteps(r: CliResult, applied: Step[], notApplied: Step[]): void {
   const done = lineStarting(r.stderr, /^(Already )?applied:/i);
   const left = lineStarting(r.stderr, /^Not applied:/i);
   if (applied.length === 0) {
-    assert.match(r.stderr, /nothing (was|has been) (written|applied|changed)/i,
-      `no statement that nothing was written\n${describeRun(r)}`);
+    assert.match(
+      r.stderr,
+      /nothing (was|has been) (written|applied|changed)/i,
+      `no statement that nothing was written\n${describeRun(r)}`,
+    );
     assert.equal(done, '', `an Applied: line although nothing was applied\n${describeRun(r)}`);
     return;
   }
@@ -193,7 +204,11 @@ describe('transient faults within the retry budget', { timeout: TEST_TIMEOUT_MS 
   }
   /** Requests per operation in a clean promote of C01 (the check reads the labels once). */
   const CLEAN: Record<string, number> = {
-    DescribeSecret: 1, [LSVI]: 3, [GSV]: 1, [CANCEL]: 1, [USVS]: 2,
+    DescribeSecret: 1,
+    [LSVI]: 3,
+    [GSV]: 1,
+    [CANCEL]: 1,
+    [USVS]: 2,
   };
   const cases: Within[] = [
     { id: 'describe-500x2', fault: { target: 'DescribeSecret', mode: 'http500', times: 2 } },
@@ -210,8 +225,10 @@ describe('transient faults within the retry budget', { timeout: TEST_TIMEOUT_MS 
     },
     { id: 'move-delay-200ms', fault: { target: USVS, mode: 'delay', delayMs: 200 }, extra: 0 },
     {
-      id: 'list-hang-once', fault: { target: LSVI, mode: 'hang' },
-      env: { ROTCTL_REQUEST_TIMEOUT_MS: '600' }, maxMs: 10_000,
+      id: 'list-hang-once',
+      fault: { target: LSVI, mode: 'hang' },
+      env: { ROTCTL_REQUEST_TIMEOUT_MS: '600' },
+      maxMs: 10_000,
     },
   ];
   for (const c of cases) {
@@ -231,42 +248,44 @@ describe('transient faults within the retry budget', { timeout: TEST_TIMEOUT_MS 
     });
   }
 
-  test('a throttle with rotctl\'s default settings is retried and succeeds', { skip },
-    async () => {
-      const s = await fresh(seedC01);
-      const fault: Fault = { target: USVS, mode: 'throttle', match: stage('AWSCURRENT') };
-      proxy.add(fault);
-      const r = await rotctl([s.arn, '--yes', '--promote'], DEFAULTS);
-      injected('defaults-throttle', fault);
-      expectExit(r, 0);
-      await expectLabels(s, PROMOTED, 'defaults-throttle');
-      assert.equal(proxy.count(USVS), 3, proxyLog());
-      survived('defaults-throttle');
-    });
+  test("a throttle with rotctl's default settings is retried and succeeds", { skip }, async () => {
+    const s = await fresh(seedC01);
+    const fault: Fault = { target: USVS, mode: 'throttle', match: stage('AWSCURRENT') };
+    proxy.add(fault);
+    const r = await rotctl([s.arn, '--yes', '--promote'], DEFAULTS);
+    injected('defaults-throttle', fault);
+    expectExit(r, 0);
+    await expectLabels(s, PROMOTED, 'defaults-throttle');
+    assert.equal(proxy.count(USVS), 3, proxyLog());
+    survived('defaults-throttle');
+  });
 
-  test('a write applied late after its request timed out changes nothing', { skip },
-    async () => {
-      const s = await fresh(seedC01);
-      const fault: Fault = {
-        target: USVS, mode: 'delay', delayMs: 1500, match: stage('AWSCURRENT'),
-      };
-      proxy.add(fault);
-      const started = Date.now();
-      const r = await rotctl([s.arn, '--yes', '--promote'], { ROTCTL_REQUEST_TIMEOUT_MS: '400' });
-      injected('late-write', fault);
-      expectExit(r, 0);
-      // Let the held request reach moto, then look again: the guard must have refused it.
-      await new Promise((res) => setTimeout(res, Math.max(0, 1800 - (Date.now() - started))));
-      await expectLabels(s, PROMOTED, 'late-write');
-      survived('late-write');
-    });
+  test('a write applied late after its request timed out changes nothing', { skip }, async () => {
+    const s = await fresh(seedC01);
+    const fault: Fault = {
+      target: USVS,
+      mode: 'delay',
+      delayMs: 1500,
+      match: stage('AWSCURRENT'),
+    };
+    proxy.add(fault);
+    const started = Date.now();
+    const r = await rotctl([s.arn, '--yes', '--promote'], { ROTCTL_REQUEST_TIMEOUT_MS: '400' });
+    injected('late-write', fault);
+    expectExit(r, 0);
+    // Let the held request reach moto, then look again: the guard must have refused it.
+    await new Promise((res) => setTimeout(res, Math.max(0, 1800 - (Date.now() - started))));
+    await expectLabels(s, PROMOTED, 'late-write');
+    survived('late-write');
+  });
 });
 
 describe('C19: throttling during a scripted runbook', { timeout: TEST_TIMEOUT_MS }, () => {
   test('one throttle on each write: bare --yes still rolls back', { skip }, async () => {
     const s = await fresh(seedC19);
     const faults: Fault[] = [
-      { target: CANCEL, mode: 'throttle' }, { target: USVS, mode: 'throttle' },
+      { target: CANCEL, mode: 'throttle' },
+      { target: USVS, mode: 'throttle' },
     ];
     proxy.add(...faults);
     const r = await rotctl([s.arn, '--yes']);
@@ -278,7 +297,9 @@ describe('C19: throttling during a scripted runbook', { timeout: TEST_TIMEOUT_MS
     survived('c19-throttle-once');
   });
 
-  test('throttled on every attempt: exit 7, says what applied, re-run converges', { skip },
+  test(
+    'throttled on every attempt: exit 7, says what applied, re-run converges',
+    { skip },
     async () => {
       const s = await fresh(seedC19);
       const fault: Fault = { target: USVS, mode: 'throttle', times: Infinity };
@@ -295,11 +316,14 @@ describe('C19: throttling during a scripted runbook', { timeout: TEST_TIMEOUT_MS
       expectExit(await rotctl([s.arn, '--yes']), 0);
       await expectLabels(s, C19_ROLLED_BACK, 'c19-throttle-always/rerun');
       survived('c19-throttle-always');
-    });
+    },
+  );
 });
 
-describe('faults that persist: exit 7, a plain account, one AWSCURRENT, re-run converges',
-  { timeout: TEST_TIMEOUT_MS }, () => {
+describe(
+  'faults that persist: exit 7, a plain account, one AWSCURRENT, re-run converges',
+  { timeout: TEST_TIMEOUT_MS },
+  () => {
     interface Persistent {
       id: string;
       fault: Fault;
@@ -310,34 +334,53 @@ describe('faults that persist: exit 7, a plain account, one AWSCURRENT, re-run c
     const all: Step[] = ['cancel', 'current', 'pending'];
     const cases: Persistent[] = [
       {
-        id: 'describe-503', fault: { target: 'DescribeSecret', mode: '503' },
-        applied: [], notApplied: all, left: BEFORE,
+        id: 'describe-503',
+        fault: { target: 'DescribeSecret', mode: '503' },
+        applied: [],
+        notApplied: all,
+        left: BEFORE,
       },
       {
-        id: 'list-500', fault: { target: LSVI, mode: 'http500' },
-        applied: [], notApplied: all, left: BEFORE,
+        id: 'list-500',
+        fault: { target: LSVI, mode: 'http500' },
+        applied: [],
+        notApplied: all,
+        left: BEFORE,
       },
       {
-        id: 'cancel-reset', fault: { target: CANCEL, mode: 'reset' },
-        applied: [], notApplied: all, left: BEFORE,
+        id: 'cancel-reset',
+        fault: { target: CANCEL, mode: 'reset' },
+        applied: [],
+        notApplied: all,
+        left: BEFORE,
       },
       {
-        id: 'reread-before-moves-500', fault: { target: LSVI, mode: 'http500', match: fromNth(2) },
-        applied: ['cancel'], notApplied: ['current', 'pending'], left: BEFORE,
+        id: 'reread-before-moves-500',
+        fault: { target: LSVI, mode: 'http500', match: fromNth(2) },
+        applied: ['cancel'],
+        notApplied: ['current', 'pending'],
+        left: BEFORE,
       },
       {
         id: 'move-current-500',
         fault: { target: USVS, mode: 'http500', match: stage('AWSCURRENT') },
-        applied: ['cancel'], notApplied: ['current', 'pending'], left: BEFORE,
+        applied: ['cancel'],
+        notApplied: ['current', 'pending'],
+        left: BEFORE,
       },
       {
         id: 'move-pending-503',
         fault: { target: USVS, mode: '503', match: stage('AWSPENDING') },
-        applied: ['cancel', 'current'], notApplied: ['pending'], left: HALF_PROMOTED,
+        applied: ['cancel', 'current'],
+        notApplied: ['pending'],
+        left: HALF_PROMOTED,
       },
       {
-        id: 'verify-read-500', fault: { target: LSVI, mode: 'http500', match: fromNth(3) },
-        applied: all, notApplied: [], left: PROMOTED,
+        id: 'verify-read-500',
+        fault: { target: LSVI, mode: 'http500', match: fromNth(3) },
+        applied: all,
+        notApplied: [],
+        left: PROMOTED,
       },
     ];
     for (const c of cases) {
@@ -381,11 +424,16 @@ describe('faults that persist: exit 7, a plain account, one AWSCURRENT, re-run c
       await rerunConverges(s, 'write-hang');
     });
 
-    test('JSON: the document lists what was applied on a failed second move', { skip },
+    test(
+      'JSON: the document lists what was applied on a failed second move',
+      { skip },
       async () => {
         const s = await fresh(seedC01);
         const fault: Fault = {
-          target: USVS, mode: '503', times: Infinity, match: stage('AWSPENDING'),
+          target: USVS,
+          mode: '503',
+          times: Infinity,
+          match: stage('AWSPENDING'),
         };
         proxy.add(fault);
         const r = await rotctl([s.arn, '--yes', '--promote', '-o', 'json']);
@@ -400,8 +448,10 @@ describe('faults that persist: exit 7, a plain account, one AWSCURRENT, re-run c
         assert.equal(result['status'], 'failed', describeRun(r));
         await expectLabels(s, HALF_PROMOTED, 'json-move-pending-503');
         await rerunConverges(s, 'json-move-pending-503');
-      });
-  });
+      },
+    );
+  },
+);
 
 /** After the outage: the same command ends in the promoted state. */
 async function rerunConverges(s: Seeded, id: string): Promise<void> {
@@ -412,8 +462,10 @@ async function rerunConverges(s: Seeded, id: string): Promise<void> {
   survived(id);
 }
 
-describe('GetSecretValue failures make the value "unknown", never "absent"',
-  { timeout: TEST_TIMEOUT_MS }, () => {
+describe(
+  'GetSecretValue failures make the value "unknown", never "absent"',
+  { timeout: TEST_TIMEOUT_MS },
+  () => {
     const kms = 'Access to KMS is not allowed';
     const cases: Array<{ id: string; fault: Fault }> = [
       { id: 'get-500', fault: { target: GSV, mode: 'http500' } },
@@ -421,8 +473,10 @@ describe('GetSecretValue failures make the value "unknown", never "absent"',
       { id: 'get-kms-denied', fault: { target: GSV, mode: 'deny', message: kms } },
     ];
     for (const c of cases) {
-      test(`${c.id}: promote refused (4), bare --yes 3, then promote after the outage`,
-        { skip }, async () => {
+      test(
+        `${c.id}: promote refused (4), bare --yes 3, then promote after the outage`,
+        { skip },
+        async () => {
           const s = await fresh(seedC01);
           const fault: Fault = { ...c.fault, times: Infinity };
           proxy.add(fault);
@@ -436,42 +490,50 @@ describe('GetSecretValue failures make the value "unknown", never "absent"',
           assert.equal(writesSeen(), 0, `a write despite the refusal\n${proxyLog()}`);
           await expectLabels(s, BEFORE, c.id);
           await rerunConverges(s, c.id);
-        });
+        },
+      );
     }
 
-    test('KMS denial: rollback still works and the note names kms:Decrypt', { skip },
-      async () => {
-        const s = await fresh(seedC01);
-        const fault: Fault = { target: GSV, mode: 'deny', message: kms, times: Infinity };
-        proxy.add(fault);
-        const dry = await rotctl([s.arn, '--dry-run']);
-        injected('get-kms-rollback', fault);
-        assert.match(dry.stdout + dry.stderr, /kms:Decrypt/, describeRun(dry));
-        const r = await rotctl([s.arn, '--yes', '--rollback']);
-        expectExit(r, 0);
-        await expectLabels(s, ROLLED_BACK, 'get-kms-rollback');
-        survived('get-kms-rollback');
-      });
-  });
+    test('KMS denial: rollback still works and the note names kms:Decrypt', { skip }, async () => {
+      const s = await fresh(seedC01);
+      const fault: Fault = { target: GSV, mode: 'deny', message: kms, times: Infinity };
+      proxy.add(fault);
+      const dry = await rotctl([s.arn, '--dry-run']);
+      injected('get-kms-rollback', fault);
+      assert.match(dry.stdout + dry.stderr, /kms:Decrypt/, describeRun(dry));
+      const r = await rotctl([s.arn, '--yes', '--rollback']);
+      expectExit(r, 0);
+      await expectLabels(s, ROLLED_BACK, 'get-kms-rollback');
+      survived('get-kms-rollback');
+    });
+  },
+);
 
 function pendingValue(r: CliResult): unknown {
   const before = parseJsonDoc(r)['before'] as { versions?: Array<Record<string, unknown>> };
   return before.versions?.find((v) => v['id'] === P)?.['value'];
 }
 
-describe('lost answers: a write that was applied is not reported as failed',
-  { timeout: TEST_TIMEOUT_MS }, () => {
+describe(
+  'lost answers: a write that was applied is not reported as failed',
+  { timeout: TEST_TIMEOUT_MS },
+  () => {
     const cases: Array<{ id: string; fault: Fault; attempts: string; writes?: number }> = [
       {
-        id: 'lost-current', attempts: '3',
+        id: 'lost-current',
+        attempts: '3',
         fault: { target: USVS, mode: 'reset-after', match: stage('AWSCURRENT') },
       },
       {
-        id: 'lost-current-no-retry', attempts: '1', writes: 2,
+        id: 'lost-current-no-retry',
+        attempts: '1',
+        writes: 2,
         fault: { target: USVS, mode: 'reset-after', match: stage('AWSCURRENT') },
       },
       {
-        id: 'lost-pending-no-retry', attempts: '1', writes: 2,
+        id: 'lost-pending-no-retry',
+        attempts: '1',
+        writes: 2,
         fault: { target: USVS, mode: 'reset-after', match: stage('AWSPENDING') },
       },
     ];
@@ -500,10 +562,13 @@ describe('lost answers: a write that was applied is not reported as failed',
       assert.equal(proxy.count(USVS), 1, proxyLog());
       survived('lost-rollback');
     });
-  });
+  },
+);
 
-describe('another writer moves a label between rotctl\'s read and its write',
-  { timeout: TEST_TIMEOUT_MS }, () => {
+describe(
+  "another writer moves a label between rotctl's read and its write",
+  { timeout: TEST_TIMEOUT_MS },
+  () => {
     interface Race {
       id: string;
       /** The request the other writer races: the pre-write re-read or one of the moves. */
@@ -516,31 +581,39 @@ describe('another writer moves a label between rotctl\'s read and its write',
     }
     const cases: Race[] = [
       {
-        id: 'pending-removed-before-reread', on: { target: LSVI, mode: 'hook', match: fromNth(2) },
+        id: 'pending-removed-before-reread',
+        on: { target: LSVI, mode: 'hook', match: fromNth(2) },
         theirs: (s) => otherWriter(s, 'AWSPENDING', undefined, P),
-        left: ROLLED_BACK, writes: 0,
+        left: ROLLED_BACK,
+        writes: 0,
       },
       {
-        id: 'current-moved-before-reread', on: { target: LSVI, mode: 'hook', match: fromNth(2) },
+        id: 'current-moved-before-reread',
+        on: { target: LSVI, mode: 'hook', match: fromNth(2) },
         theirs: (s) => otherWriter(s, 'AWSCURRENT', B, A),
-        left: { [A]: ['AWSPREVIOUS'], [B]: ['AWSCURRENT'], [P]: ['AWSPENDING'] }, writes: 0,
+        left: { [A]: ['AWSPREVIOUS'], [B]: ['AWSCURRENT'], [P]: ['AWSPENDING'] },
+        writes: 0,
       },
       {
-        id: 'current-moved-before-move', on: { target: USVS, mode: 'hook' },
+        id: 'current-moved-before-move',
+        on: { target: USVS, mode: 'hook' },
         theirs: (s) => otherWriter(s, 'AWSCURRENT', B, A),
-        left: { [A]: ['AWSPREVIOUS'], [B]: ['AWSCURRENT'], [P]: ['AWSPENDING'] }, writes: 1,
+        left: { [A]: ['AWSPREVIOUS'], [B]: ['AWSCURRENT'], [P]: ['AWSPENDING'] },
+        writes: 1,
       },
       {
         id: 'pending-moved-before-second-move',
         on: { target: USVS, mode: 'hook', match: stage('AWSPENDING') },
         theirs: (s) => otherWriter(s, 'AWSPENDING', B, P),
-        left: { [A]: ['AWSPREVIOUS'], [B]: ['AWSPENDING'], [P]: ['AWSCURRENT'] }, writes: 2,
+        left: { [A]: ['AWSPREVIOUS'], [B]: ['AWSPENDING'], [P]: ['AWSCURRENT'] },
+        writes: 2,
       },
       {
         id: 'current-moved-back-before-second-move',
         on: { target: USVS, mode: 'hook', match: stage('AWSPENDING') },
         theirs: (s) => otherWriter(s, 'AWSCURRENT', A, P),
-        left: { [A]: ['AWSCURRENT'], [B]: [], [P]: ['AWSPREVIOUS'] }, writes: 2,
+        left: { [A]: ['AWSCURRENT'], [B]: [], [P]: ['AWSPREVIOUS'] },
+        writes: 2,
       },
     ];
     for (const c of cases) {
@@ -557,13 +630,18 @@ describe('another writer moves a label between rotctl\'s read and its write',
         survived(c.id);
       });
     }
-  });
+  },
+);
 
 // ---------------------------------------------------------------------------------------
 // Reads that lag behind writes: a second proxy in front of the fault proxy answers the next
 // `lag` ListSecretVersionIds requests after a label write with the answer from before it.
 
-interface Answer { status: number; headers: http.OutgoingHttpHeaders; body: Buffer }
+interface Answer {
+  status: number;
+  headers: http.OutgoingHttpHeaders;
+  body: Buffer;
+}
 
 class LagProxy {
   endpoint = '';
@@ -601,7 +679,10 @@ class LagProxy {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readAll(req);
-    const op = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    const op =
+      String(req.headers['x-amz-target'] ?? '')
+        .split('.')
+        .pop() ?? '';
     if (op === LSVI) this.reads += 1;
     if (op === LSVI && this.staleLeft > 0 && this.frozen) {
       this.staleLeft -= 1;
@@ -637,24 +718,33 @@ function forward(upstream: URL, req: IncomingMessage, raw: Buffer): Promise<Answ
   const headers = { ...req.headers, 'content-length': String(raw.length) };
   delete headers.connection;
   return new Promise((resolve, reject) => {
-    const out = http.request({
-      host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers,
-      agent: false,
-    }, (answer) => {
-      readAll(answer).then((body) => {
-        const h: http.OutgoingHttpHeaders = { ...answer.headers };
-        delete h['transfer-encoding'];
-        delete h.connection;
-        resolve({ status: answer.statusCode ?? 502, headers: h, body });
-      }, reject);
-    });
+    const out = http.request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers,
+        agent: false,
+      },
+      (answer) => {
+        readAll(answer).then((body) => {
+          const h: http.OutgoingHttpHeaders = { ...answer.headers };
+          delete h['transfer-encoding'];
+          delete h.connection;
+          resolve({ status: answer.statusCode ?? 502, headers: h, body });
+        }, reject);
+      },
+    );
     out.on('error', reject);
     out.end(raw);
   });
 }
 
 let lagStarted: LagProxy | undefined;
-after(async () => { await lagStarted?.close(); });
+after(async () => {
+  await lagStarted?.close();
+});
 
 /** The lagging proxy in front of the fault proxy, with no lag and zeroed counters. */
 async function lagProxy(): Promise<LagProxy> {
@@ -673,7 +763,11 @@ describe('reads that lag behind writes', { timeout: TEST_TIMEOUT_MS }, () => {
     lag.lag = 2;
     const r = await rotctl([s.arn, '--yes', '--promote'], {}, lag.endpoint);
     tally({
-      kind: 'fault-injected', id: 'lag-2', op: LSVI, mode: 'stale', requests: lag.staleServed,
+      kind: 'fault-injected',
+      id: 'lag-2',
+      op: LSVI,
+      mode: 'stale',
+      requests: lag.staleServed,
     });
     assert.ok(lag.staleServed > 0, 'no stale read was served');
     expectExit(r, 0);
@@ -682,14 +776,20 @@ describe('reads that lag behind writes', { timeout: TEST_TIMEOUT_MS }, () => {
     survived('lag-2');
   });
 
-  test('reads stale for longer than the check waits: exit 5, bounded, no re-write', { skip },
+  test(
+    'reads stale for longer than the check waits: exit 5, bounded, no re-write',
+    { skip },
     async () => {
       const s = await fresh(seedC01);
       const lag = await lagProxy();
       lag.lag = 1000;
       const { r, ms } = await timed(rotctl([s.arn, '--yes', '--promote'], {}, lag.endpoint));
       tally({
-        kind: 'fault-injected', id: 'lag-long', op: LSVI, mode: 'stale', requests: lag.staleServed,
+        kind: 'fault-injected',
+        id: 'lag-long',
+        op: LSVI,
+        mode: 'stale',
+        requests: lag.staleServed,
       });
       expectExit(r, 5);
       expectPlainError(r);
@@ -705,7 +805,8 @@ describe('reads that lag behind writes', { timeout: TEST_TIMEOUT_MS }, () => {
       assert.equal(proxy.count(USVS), 0, `re-run wrote again\n${proxyLog()}`);
       await expectLabels(s, PROMOTED, 'lag-long/rerun');
       survived('lag-long');
-    });
+    },
+  );
 
   test('a lost answer read back stale is not written a second time', { skip }, async () => {
     const s = await fresh(seedC02);
@@ -713,8 +814,11 @@ describe('reads that lag behind writes', { timeout: TEST_TIMEOUT_MS }, () => {
     proxy.add(fault);
     const lag = await lagProxy();
     lag.lag = 3;
-    const r = await rotctl([s.arn, '--yes', '--rollback'], { ROTCTL_MAX_ATTEMPTS: '1' },
-      lag.endpoint);
+    const r = await rotctl(
+      [s.arn, '--yes', '--rollback'],
+      { ROTCTL_MAX_ATTEMPTS: '1' },
+      lag.endpoint,
+    );
     injected('lag-lost-write', fault);
     assert.ok(r.code === 0 || r.code === 7, `expected exit 0 or 7\n${describeRun(r)}`);
     assert.equal(proxy.count(USVS), 1, `written twice because of a stale read\n${proxyLog()}`);
@@ -729,31 +833,52 @@ describe('reads that lag behind writes', { timeout: TEST_TIMEOUT_MS }, () => {
 
 // ---------------------------------------------------------------------------------------
 
-describe('AccessDeniedException: exit 6 naming the IAM action', { timeout: TEST_TIMEOUT_MS },
+describe(
+  'AccessDeniedException: exit 6 naming the IAM action',
+  { timeout: TEST_TIMEOUT_MS },
   () => {
     const scp = 'Explicit deny in a service control policy';
-    interface Denied { id: string; fault: Fault; action: string; applied: Step[]; left: Labels }
+    interface Denied {
+      id: string;
+      fault: Fault;
+      action: string;
+      applied: Step[];
+      left: Labels;
+    }
     const cases: Denied[] = [
       {
-        id: 'deny-describe', fault: { target: 'DescribeSecret', mode: 'deny' },
-        action: 'secretsmanager:DescribeSecret', applied: [], left: BEFORE,
+        id: 'deny-describe',
+        fault: { target: 'DescribeSecret', mode: 'deny' },
+        action: 'secretsmanager:DescribeSecret',
+        applied: [],
+        left: BEFORE,
       },
       {
-        id: 'deny-list', fault: { target: LSVI, mode: 'deny' },
-        action: 'secretsmanager:ListSecretVersionIds', applied: [], left: BEFORE,
+        id: 'deny-list',
+        fault: { target: LSVI, mode: 'deny' },
+        action: 'secretsmanager:ListSecretVersionIds',
+        applied: [],
+        left: BEFORE,
       },
       {
-        id: 'deny-cancel', fault: { target: CANCEL, mode: 'deny', message: scp },
-        action: 'secretsmanager:CancelRotateSecret', applied: [], left: BEFORE,
+        id: 'deny-cancel',
+        fault: { target: CANCEL, mode: 'deny', message: scp },
+        action: 'secretsmanager:CancelRotateSecret',
+        applied: [],
+        left: BEFORE,
       },
       {
-        id: 'deny-move-current', fault: { target: USVS, mode: 'deny', match: stage('AWSCURRENT') },
-        action: 'secretsmanager:UpdateSecretVersionStage', applied: ['cancel'], left: BEFORE,
+        id: 'deny-move-current',
+        fault: { target: USVS, mode: 'deny', match: stage('AWSCURRENT') },
+        action: 'secretsmanager:UpdateSecretVersionStage',
+        applied: ['cancel'],
+        left: BEFORE,
       },
       {
         id: 'deny-move-pending',
         fault: { target: USVS, mode: 'deny', message: scp, match: stage('AWSPENDING') },
-        action: 'secretsmanager:UpdateSecretVersionStage', applied: ['cancel', 'current'],
+        action: 'secretsmanager:UpdateSecretVersionStage',
+        applied: ['cancel', 'current'],
         left: HALF_PROMOTED,
       },
     ];
@@ -766,25 +891,32 @@ describe('AccessDeniedException: exit 6 naming the IAM action', { timeout: TEST_
         injected(c.id, fault);
         expectExit(r, 6);
         expectPlainError(r, new RegExp(c.action));
-        const notApplied = (['cancel', 'current', 'pending'] as Step[])
-          .filter((x) => !c.applied.includes(x));
+        const notApplied = (['cancel', 'current', 'pending'] as Step[]).filter(
+          (x) => !c.applied.includes(x),
+        );
         if (c.applied.length > 0) expectSteps(r, c.applied, notApplied);
         else assert.doesNotMatch(r.stderr, /^Applied:/m, describeRun(r));
         await expectLabels(s, c.left, c.id);
         await rerunConverges(s, c.id);
       });
     }
-  });
+  },
+);
 
 // ---------------------------------------------------------------------------------------
 // Ctrl-C: rotctl gets SIGINT (from this test, by its PID) while a request is held.
 
-interface Started { child: ChildProcess; done: Promise<CliResult> }
+interface Started {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+}
 
 function startRotctl(args: string[]): Started {
   const argv = ['cancel', ...args, '--endpoint-url', proxy.endpoint];
   const child = spawn(process.execPath, [BIN, ...argv], {
-    cwd: REPO_ROOT, env: testEnv(FAST), stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: REPO_ROOT,
+    env: testEnv(FAST),
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -796,8 +928,11 @@ function startRotctl(args: string[]): Started {
     child.once('close', (code, signal) => {
       clearTimeout(killer);
       resolve({
-        code, signal, args: argv,
-        stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'),
+        code,
+        signal,
+        args: argv,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
       });
     });
   });
@@ -813,7 +948,9 @@ async function waitFor(what: string, ok: () => boolean, timeoutMs = 15_000): Pro
 }
 
 describe('Ctrl-C', { timeout: TEST_TIMEOUT_MS }, () => {
-  test('during the first move of a promote: 130, no write after it, a summary', { skip },
+  test(
+    'during the first move of a promote: 130, no write after it, a summary',
+    { skip },
     async () => {
       const s = await fresh(seedC01);
       // Held for less than the request timeout, so the SDK does not retry it meanwhile.
@@ -827,7 +964,8 @@ describe('Ctrl-C', { timeout: TEST_TIMEOUT_MS }, () => {
       assert.equal(proxy.count(USVS), 1, `a write reached AWS after Ctrl-C\n${proxyLog()}`);
       expectSteps(r, ['cancel', 'current'], ['pending']);
       await expectLabels(s, HALF_PROMOTED, 'sigint-writes');
-    });
+    },
+  );
 
   test('during the reads: 130 at once, nothing written', { skip }, async () => {
     const s = await fresh(seedC01);

@@ -13,7 +13,10 @@ describe('parseTarget', () => {
   });
 
   it('keeps names as they are', () => {
-    assert.deepEqual(parseTarget('app/db', 'us-east-1'), { secretId: 'app/db', region: 'us-east-1' });
+    assert.deepEqual(parseTarget('app/db', 'us-east-1'), {
+      secretId: 'app/db',
+      region: 'us-east-1',
+    });
   });
 
   const bad: Array<[string, string, string | undefined, RegExp]> = [
@@ -30,8 +33,11 @@ describe('parseTarget', () => {
   ];
   for (const [name, id, region, message] of bad) {
     it(`refuses ${name} with a usage error`, () => {
-      assert.throws(() => parseTarget(id, region), (err: unknown) =>
-        err instanceof RotctlError && err.exitCode === 2 && message.test(err.message));
+      assert.throws(
+        () => parseTarget(id, region),
+        (err: unknown) =>
+          err instanceof RotctlError && err.exitCode === 2 && message.test(err.message),
+      );
     });
   }
 });

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
-  DescribeSecretCommand, ListSecretVersionIdsCommand,
+  DescribeSecretCommand,
+  ListSecretVersionIdsCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { testEnv } from './helpers/env.js';
 import { client, MOTO_MISSING, motoAvailable, useMoto } from './helpers/moto.js';
@@ -23,10 +24,9 @@ const TEST_TIMEOUT_MS = 60_000;
 const moto = useMoto();
 
 // Missing tools: fail under CI (the bodies below throw), skip with the reason elsewhere.
-const missing = [
-  motoAvailable() ? '' : MOTO_MISSING,
-  ttyAvailable() ? '' : TMUX_MISSING,
-].filter(Boolean).join('; ');
+const missing = [motoAvailable() ? '' : MOTO_MISSING, ttyAvailable() ? '' : TMUX_MISSING]
+  .filter(Boolean)
+  .join('; ');
 const skip = missing && !process.env['CI'] ? missing : false;
 if (skip) process.stderr.write(`# skipping interactive tests: ${skip}\n`);
 
@@ -71,8 +71,14 @@ afterEach(async () => {
 async function startRotctl(seeded: Seeded): Promise<Tty> {
   if (missing) throw new Error(missing);
   tty = await startTty({
-    command: [process.execPath, 'bin/rotctl.js', 'cancel', seeded.name,
-      '--endpoint-url', moto().endpoint],
+    command: [
+      process.execPath,
+      'bin/rotctl.js',
+      'cancel',
+      seeded.name,
+      '--endpoint-url',
+      moto().endpoint,
+    ],
     cwd: REPO,
     // CI off in the child: an operator's terminal shows the spinner too.
     env: testEnv({ CI: undefined }),
@@ -97,7 +103,9 @@ async function moveTo(t: Tty, name: string): Promise<string> {
     const now = activeChoice(screen);
     if (now?.startsWith(name)) return screen;
     await t.send('Down');
-    screen = await t.waitFor(function cursorMoved(s) { return activeChoice(s) !== now; });
+    screen = await t.waitFor(function cursorMoved(s) {
+      return activeChoice(s) !== now;
+    });
   }
   return assert.fail(`the cursor never reached "${name}". Screen:\n${screen}`);
 }
@@ -157,17 +165,22 @@ describe('rotctl cancel on a terminal (tmux)', () => {
     const screen = await finished(t, 0);
 
     assert.deepEqual(await stateOf(seeded), {
-      labels: { [A]: ['AWSCURRENT'], [B]: ['AWSPREVIOUS'], [P]: [] }, rotationEnabled: false,
+      labels: { [A]: ['AWSCURRENT'], [B]: ['AWSPREVIOUS'], [P]: [] },
+      rotationEnabled: false,
     });
-    assertShows(screen,
+    assertShows(
+      screen,
       'Labels, before -> after:',
       `  ${P}  AWSPENDING -> (none)`,
       `  ${A}  AWSCURRENT -> AWSCURRENT`,
       `  ${B}  AWSPREVIOUS -> AWSPREVIOUS`,
       'To undo the label change',
-      cli(seeded, 'update-secret-version-stage %s --version-stage AWSPENDING ' +
-        `--move-to-version-id ${P}`),
-      `Rolled back app/db-credentials: AWSPENDING removed from ${P}`);
+      cli(
+        seeded,
+        'update-secret-version-stage %s --version-stage AWSPENDING ' + `--move-to-version-id ${P}`,
+      ),
+      `Rolled back app/db-credentials: AWSPENDING removed from ${P}`,
+    );
     await assertNoSentinels(t, screen, seeded);
   });
 
@@ -180,15 +193,21 @@ describe('rotctl cancel on a terminal (tmux)', () => {
     const screen = await finished(t, 0);
 
     assert.deepEqual(await stateOf(seeded), {
-      labels: { [A]: ['AWSPREVIOUS'], [B]: [], [P]: ['AWSCURRENT'] }, rotationEnabled: false,
+      labels: { [A]: ['AWSPREVIOUS'], [B]: [], [P]: ['AWSCURRENT'] },
+      rotationEnabled: false,
     });
-    assertShows(screen,
+    assertShows(
+      screen,
       `  ${P}  AWSPENDING -> AWSCURRENT`,
       `  ${A}  AWSCURRENT -> AWSPREVIOUS`,
       `  ${B}  AWSPREVIOUS -> (none)`,
-      cli(seeded, 'update-secret-version-stage %s --version-stage AWSCURRENT ' +
-        `--move-to-version-id ${A} --remove-from-version-id ${P}`),
-      `Promoted app/db-credentials: AWSCURRENT is now on ${P}.`);
+      cli(
+        seeded,
+        'update-secret-version-stage %s --version-stage AWSCURRENT ' +
+          `--move-to-version-id ${A} --remove-from-version-id ${P}`,
+      ),
+      `Promoted app/db-credentials: AWSCURRENT is now on ${P}.`,
+    );
     await assertNoSentinels(t, screen, seeded);
   });
 
@@ -200,10 +219,12 @@ describe('rotctl cancel on a terminal (tmux)', () => {
     const screen = await finished(t, 3);
 
     assert.deepEqual(await stateOf(seeded), C01_BEFORE);
-    assertShows(screen,
+    assertShows(
+      screen,
       '✔ Turn off rotation for app/db-credentials now (CancelRotateSecret)? No',
       'error: Stopped at your answer; nothing more was written.',
-      'Nothing was written.');
+      'Nothing was written.',
+    );
     assert.ok(!screen.includes('Apply roll back'), 'no second question after a No');
     await assertNoSentinels(t, screen, seeded);
   });
@@ -227,10 +248,12 @@ describe('rotctl cancel on a terminal (tmux)', () => {
     const t = await startRotctl(seeded);
     const menu = await t.waitFor(SELECT_PROMPT);
     assert.equal(activeChoice(menu), 'roll back (recommended)', `default choice:\n${menu}`);
-    assertShows(menu,
+    assertShows(
+      menu,
       `  roll back  remove AWSPENDING from ${P}; AWSCURRENT stays on ${A}. (recommended)`,
       `  promote    move AWSCURRENT onto ${P}, then remove its AWSPENDING. (refused)`,
-      '- promote (refused: The pending version holds no value; as AWSCURRENT it would break');
+      '- promote (refused: The pending version holds no value; as AWSCURRENT it would break',
+    );
 
     // The cursor may rest on promote, but Enter there must not pick it.
     await t.send('Down');

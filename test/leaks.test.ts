@@ -30,9 +30,9 @@ const DOCUMENTED_EXITS = [0, 2, 3, 4, 5, 6, 7];
 
 const MODES: Record<string, string[]> = {
   'dry-run': ['--dry-run'],
-  'yes': ['--yes'],
-  'rollback': ['--yes', '--rollback'],
-  'promote': ['--yes', '--promote'],
+  yes: ['--yes'],
+  rollback: ['--yes', '--rollback'],
+  promote: ['--yes', '--promote'],
 };
 const OUTPUTS = [[], ['-o', 'json']];
 const VERBOSITY = [[], ['-v']];
@@ -40,7 +40,9 @@ const SEEDED_CASES = ['C01', 'C01-binary', 'C02', 'C04', 'C07', 'S11'];
 
 // Started on first use (root-level before() hooks run per suite on Node 20).
 let proxyStarted: FaultProxy | undefined;
-after(async () => { await proxyStarted?.close(); });
+after(async () => {
+  await proxyStarted?.close();
+});
 
 // ---------------------------------------------------------------------------------------
 // Searching the output
@@ -96,7 +98,11 @@ function expectSaneRun(id: string, r: CliResult, json: boolean): void {
 // ---------------------------------------------------------------------------------------
 // The matrix: one secret per run (runs write), seeded one after another, run in parallel
 
-interface Combo { id: string; args: string[]; json: boolean }
+interface Combo {
+  id: string;
+  args: string[];
+  json: boolean;
+}
 
 function combos(caseId: string): Combo[] {
   const all: Combo[] = [];
@@ -119,7 +125,11 @@ async function pool<T>(items: T[], width: number, work: (item: T) => Promise<voi
   await Promise.all(Array.from({ length: width }, lane));
 }
 
-interface Prepared { combo: Combo; seeded: Seeded; before: Labels }
+interface Prepared {
+  combo: Combo;
+  seeded: Seeded;
+  before: Labels;
+}
 
 async function prepare(caseId: string): Promise<Prepared[]> {
   const entry = CASES[caseId];
@@ -168,32 +178,47 @@ const GSV = 'GetSecretValue';
 const USVS = 'UpdateSecretVersionStage';
 const FAULT_RUNS: FaultRun[] = [
   {
-    id: 'writes failing with 503', args: ['--yes', '--promote'],
+    id: 'writes failing with 503',
+    args: ['--yes', '--promote'],
     faults: () => [{ target: USVS, mode: '503', times: Infinity }],
   },
   {
-    id: 'lost write answer', args: ['--yes', '--promote'],
+    id: 'lost write answer',
+    args: ['--yes', '--promote'],
     faults: () => [{ target: USVS, mode: 'reset-after' }],
   },
   {
-    id: 'GetSecretValue 500', args: ['--yes', '--promote'],
+    id: 'GetSecretValue 500',
+    args: ['--yes', '--promote'],
     faults: () => [{ target: GSV, mode: 'http500', times: Infinity }],
   },
   {
-    id: 'KMS deny echoing the pending value', args: ['--yes', '--promote'],
-    faults: (value) => [{
-      target: GSV, mode: 'deny', times: Infinity,
-      message: `Access to KMS is not allowed. Ciphertext: ${value}`,
-    }],
+    id: 'KMS deny echoing the pending value',
+    args: ['--yes', '--promote'],
+    faults: (value) => [
+      {
+        target: GSV,
+        mode: 'deny',
+        times: Infinity,
+        message: `Access to KMS is not allowed. Ciphertext: ${value}`,
+      },
+    ],
   },
   {
-    id: 'GetSecretValue deny holding a sentinel', args: ['--dry-run'],
-    faults: (_v, hidden) => [{
-      target: GSV, mode: 'deny', times: Infinity, message: `User is not authorized: ${hidden}`,
-    }],
+    id: 'GetSecretValue deny holding a sentinel',
+    args: ['--dry-run'],
+    faults: (_v, hidden) => [
+      {
+        target: GSV,
+        mode: 'deny',
+        times: Infinity,
+        message: `User is not authorized: ${hidden}`,
+      },
+    ],
   },
   {
-    id: 'deny on GetSecretValue and UpdateSecretVersionStage', args: ['--yes', '--rollback'],
+    id: 'deny on GetSecretValue and UpdateSecretVersionStage',
+    args: ['--yes', '--rollback'],
     faults: (_v, hidden) => [
       { target: GSV, mode: 'deny', times: Infinity, message: `denied: ${hidden}` },
       // Not a value: UpdateSecretVersionStage carries only ids, so its text may be shown.
@@ -217,8 +242,10 @@ async function faultRun(f: FaultRun, out: string[], v: string[]): Promise<void> 
   const before = await labelsOf(moto().endpoint, seeded.arn);
   proxy.add(...faults);
   const id = `${f.id} ${[...out, ...v].join(' ')}`.trim();
-  const r = await runCli(['cancel', seeded.arn, ...f.args, ...out, ...v],
-    { endpoint: proxy.endpoint, env: ENV });
+  const r = await runCli(['cancel', seeded.arn, ...f.args, ...out, ...v], {
+    endpoint: proxy.endpoint,
+    env: ENV,
+  });
   // Not tallied as an injected fault: this file judges the output, not the end state.
   const requests = proxy.log.filter((e) => e.fault !== null).length;
   assert.ok(requests > 0, `${id}: the fault never fired`);

@@ -64,7 +64,10 @@ async function packClean(tmp: string): Promise<{ tgz: string; files: string[] }>
   const tgz = path.join(dest, tgzs[0] ?? '');
   const listed = await run('tar', ['-tzf', tgz]);
   assert.equal(listed.code, 0, shown(listed));
-  const files = listed.stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+  const files = listed.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => f.replace(/^package\//, ''));
   return { tgz, files };
 }
 
@@ -73,8 +76,9 @@ async function labels(endpoint: string, arn: string): Promise<Record<string, str
   const sm = client(endpoint);
   try {
     const out = await sm.send(new ListSecretVersionIdsCommand({ SecretId: arn }));
-    return Object.fromEntries((out.Versions ?? [])
-      .map((v) => [v.VersionId ?? '?', [...(v.VersionStages ?? [])].sort()]));
+    return Object.fromEntries(
+      (out.Versions ?? []).map((v) => [v.VersionId ?? '?', [...(v.VersionStages ?? [])].sort()]),
+    );
   } finally {
     sm.destroy();
   }
@@ -90,8 +94,9 @@ async function runInstalled(app: string, endpoint: string): Promise<void> {
   assert.match(help.stdout, /Usage: rotctl/, shown(help));
   const seeded = await seedC02(endpoint);
   const before = await labels(endpoint, seeded.arn);
-  const dry = await run(bin, ['cancel', seeded.name, '--dry-run', '--endpoint-url', endpoint],
-    { cwd: app });
+  const dry = await run(bin, ['cancel', seeded.name, '--dry-run', '--endpoint-url', endpoint], {
+    cwd: app,
+  });
   // C02's pending version is a value-less placeholder: one safe plan, so exit 0.
   assert.equal(dry.code, 0, shown(dry));
   assert.match(dry.stdout, /Dry run: nothing was written/, shown(dry));
@@ -101,15 +106,20 @@ async function runInstalled(app: string, endpoint: string): Promise<void> {
 describe('installed from the tarball', () => {
   const moto = useMoto();
 
-  test('a clean checkout packs dist/, installs into an empty folder and runs',
-    { ...moto.options, timeout: INSTALL_TIMEOUT_MS + 60_000 }, async () => {
+  test(
+    'a clean checkout packs dist/, installs into an empty folder and runs',
+    { ...moto.options, timeout: INSTALL_TIMEOUT_MS + 60_000 },
+    async () => {
       const { endpoint } = moto();
       const tmp = await mkdtemp(path.join(os.tmpdir(), 'rotctl-package-'));
       try {
         const { tgz, files } = await packClean(tmp);
         for (const f of NEEDED) {
-          assert.ok(files.includes(f), `${f} is not in the tarball of a clean checkout ` +
-            `(does package.json build dist/ in a prepack script?): ${files.join(', ')}`);
+          assert.ok(
+            files.includes(f),
+            `${f} is not in the tarball of a clean checkout ` +
+              `(does package.json build dist/ in a prepack script?): ${files.join(', ')}`,
+          );
         }
         const app = path.join(tmp, 'app');
         await mkdir(app);
@@ -119,5 +129,6 @@ describe('installed from the tarball', () => {
       } finally {
         await rm(tmp, { recursive: true, force: true });
       }
-    });
+    },
+  );
 });

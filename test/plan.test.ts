@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import {
-  applyMoves, assess, buildPlan, undoMoves, verifyLabels, type Choice,
+  applyMoves,
+  assess,
+  buildPlan,
+  undoMoves,
+  verifyLabels,
+  type Choice,
 } from '../src/plan.js';
 import { labelMap, type SecretSnapshot, type ValuePresence } from '../src/state.js';
 
@@ -26,11 +31,20 @@ function snap(labels: Labels, extra: Partial<SecretSnapshot> & { pValue?: ValueP
     value: (id === P ? pValue : 'not-checked') as ValuePresence,
   }));
   const base: SecretSnapshot = {
-    arn: ARN, name: 'app/db-credentials', region: 'us-east-1', rotationEnabled: true,
+    arn: ARN,
+    name: 'app/db-credentials',
+    region: 'us-east-1',
+    rotationEnabled: true,
     rotationLambdaArn: 'arn:aws:lambda:us-east-1:123456789012:function:rot',
-    lastRotatedDate: undefined, nextRotationDate: undefined, lastChangedDate: undefined,
-    deletedDate: undefined, owningService: undefined, primaryRegion: undefined,
-    externalType: undefined, versions, readAt: NOW,
+    lastRotatedDate: undefined,
+    nextRotationDate: undefined,
+    lastChangedDate: undefined,
+    deletedDate: undefined,
+    owningService: undefined,
+    primaryRegion: undefined,
+    externalType: undefined,
+    versions,
+    readAt: NOW,
   };
   return { ...base, ...rest };
 }
@@ -39,49 +53,106 @@ const stuck: Labels = { [A]: ['AWSCURRENT'], [B]: ['AWSPREVIOUS'], [P]: ['AWSPEN
 const verdicts = (s: SecretSnapshot) => {
   const a = assess(s, NOW);
   const allowed = (c: Choice) => (a.options?.[c].allowed ? c : `no-${c}`);
-  return [a.code, a.blocking, allowed('rollback'), allowed('promote'), a.recommended ?? '-',
-    a.safeWithoutChoice ?? '-', a.refusal ? 'refused' : 'ok'];
+  return [
+    a.code,
+    a.blocking,
+    allowed('rollback'),
+    allowed('promote'),
+    a.recommended ?? '-',
+    a.safeWithoutChoice ?? '-',
+    a.refusal ? 'refused' : 'ok',
+  ];
 };
 
 describe('assess: state, options, recommendation, what bare --yes may do', () => {
   const rows: Array<[string, SecretSnapshot, unknown[]]> = [
-    ['S1 no AWSPENDING', snap({ [A]: ['AWSCURRENT'], [B]: ['AWSPREVIOUS'] }),
-      ['S1', false, 'no-rollback', 'no-promote', '-', 'nothing', 'ok']],
+    [
+      'S1 no AWSPENDING',
+      snap({ [A]: ['AWSCURRENT'], [B]: ['AWSPREVIOUS'] }),
+      ['S1', false, 'no-rollback', 'no-promote', '-', 'nothing', 'ok'],
+    ],
     // promote here only finishes an interrupted promote: it removes the leftover AWSPENDING.
-    ['S2 AWSPENDING on AWSCURRENT', snap({ [A]: ['AWSCURRENT', 'AWSPENDING'] }),
-      ['S2', false, 'no-rollback', 'promote', '-', 'nothing', 'ok']],
-    ['S3 placeholder without value', snap(stuck, { pValue: 'absent' }),
-      ['S3', true, 'rollback', 'no-promote', 'rollback', 'rollback', 'ok']],
-    ['S6 pending holds a value', snap(stuck),
-      ['S6', true, 'rollback', 'promote', '-', '-', 'ok']],
-    ['S6 pending value unknown (KMS)', snap(stuck, { pValue: 'unknown' }),
-      ['S6', true, 'rollback', 'no-promote', 'rollback', '-', 'ok']],
-    ['S7 AWSPENDING on AWSPREVIOUS', snap({ [A]: ['AWSCURRENT'], [P]: ['AWSPENDING', 'AWSPREVIOUS'] }),
-      ['S7', true, 'rollback', 'no-promote', 'rollback', 'rollback', 'ok']],
-    ['S8 no AWSCURRENT, value', snap({ [P]: ['AWSPENDING'] }),
-      ['S8', true, 'no-rollback', 'promote', 'promote', '-', 'ok']],
-    ['S8 no AWSCURRENT, no value', snap({ [P]: ['AWSPENDING'] }, { pValue: 'absent' }),
-      ['S8', true, 'no-rollback', 'no-promote', '-', '-', 'refused']],
-    ['S9 rotation off, old pending', snap(stuck, { rotationEnabled: false }),
-      ['S6', true, 'rollback', 'promote', '-', '-', 'ok']],
-    ['S11 custom labels', snap({ [A]: ['AWSCURRENT', 'pinned'], [P]: ['AWSPENDING', 'canary'] }),
-      ['S6', true, 'rollback', 'promote', '-', '-', 'ok']],
-    ['S13 managed, blocked', snap(stuck, { owningService: 'rds' }),
-      ['S13', true, 'rollback', 'promote', '-', '-', 'refused']],
-    ['S13 managed, clean', snap({ [A]: ['AWSCURRENT'] }, { owningService: 'rds' }),
-      ['S1', false, 'no-rollback', 'no-promote', '-', 'nothing', 'ok']],
-    ['S14 replica', snap(stuck, { primaryRegion: 'us-west-2' }),
-      ['S14', true, 'no-rollback', 'no-promote', '-', '-', 'refused']],
-    ['S14 primary itself', snap(stuck, { primaryRegion: 'us-east-1' }),
-      ['S6', true, 'rollback', 'promote', '-', '-', 'ok']],
-    ['S15 scheduled for deletion', snap(stuck, { deletedDate: NOW }),
-      ['S15', true, 'no-rollback', 'no-promote', '-', '-', 'refused']],
-    ['S16 external secret, blocked', snap(stuck, { externalType: 'partner' }),
-      ['S16', true, 'rollback', 'promote', '-', '-', 'refused']],
-    ['AWSCURRENT on two versions', snap({ [A]: ['AWSCURRENT'], [B]: ['AWSCURRENT'] }),
-      ['DUPLICATE', false, 'no-rollback', 'no-promote', '-', '-', 'refused']],
-    ['AWSPENDING on two versions', snap({ [A]: ['AWSCURRENT'], [B]: ['AWSPENDING'],
-      [P]: ['AWSPENDING'] }), ['DUPLICATE', true, 'no-rollback', 'no-promote', '-', '-', 'refused']],
+    [
+      'S2 AWSPENDING on AWSCURRENT',
+      snap({ [A]: ['AWSCURRENT', 'AWSPENDING'] }),
+      ['S2', false, 'no-rollback', 'promote', '-', 'nothing', 'ok'],
+    ],
+    [
+      'S3 placeholder without value',
+      snap(stuck, { pValue: 'absent' }),
+      ['S3', true, 'rollback', 'no-promote', 'rollback', 'rollback', 'ok'],
+    ],
+    ['S6 pending holds a value', snap(stuck), ['S6', true, 'rollback', 'promote', '-', '-', 'ok']],
+    [
+      'S6 pending value unknown (KMS)',
+      snap(stuck, { pValue: 'unknown' }),
+      ['S6', true, 'rollback', 'no-promote', 'rollback', '-', 'ok'],
+    ],
+    [
+      'S7 AWSPENDING on AWSPREVIOUS',
+      snap({ [A]: ['AWSCURRENT'], [P]: ['AWSPENDING', 'AWSPREVIOUS'] }),
+      ['S7', true, 'rollback', 'no-promote', 'rollback', 'rollback', 'ok'],
+    ],
+    [
+      'S8 no AWSCURRENT, value',
+      snap({ [P]: ['AWSPENDING'] }),
+      ['S8', true, 'no-rollback', 'promote', 'promote', '-', 'ok'],
+    ],
+    [
+      'S8 no AWSCURRENT, no value',
+      snap({ [P]: ['AWSPENDING'] }, { pValue: 'absent' }),
+      ['S8', true, 'no-rollback', 'no-promote', '-', '-', 'refused'],
+    ],
+    [
+      'S9 rotation off, old pending',
+      snap(stuck, { rotationEnabled: false }),
+      ['S6', true, 'rollback', 'promote', '-', '-', 'ok'],
+    ],
+    [
+      'S11 custom labels',
+      snap({ [A]: ['AWSCURRENT', 'pinned'], [P]: ['AWSPENDING', 'canary'] }),
+      ['S6', true, 'rollback', 'promote', '-', '-', 'ok'],
+    ],
+    [
+      'S13 managed, blocked',
+      snap(stuck, { owningService: 'rds' }),
+      ['S13', true, 'rollback', 'promote', '-', '-', 'refused'],
+    ],
+    [
+      'S13 managed, clean',
+      snap({ [A]: ['AWSCURRENT'] }, { owningService: 'rds' }),
+      ['S1', false, 'no-rollback', 'no-promote', '-', 'nothing', 'ok'],
+    ],
+    [
+      'S14 replica',
+      snap(stuck, { primaryRegion: 'us-west-2' }),
+      ['S14', true, 'no-rollback', 'no-promote', '-', '-', 'refused'],
+    ],
+    [
+      'S14 primary itself',
+      snap(stuck, { primaryRegion: 'us-east-1' }),
+      ['S6', true, 'rollback', 'promote', '-', '-', 'ok'],
+    ],
+    [
+      'S15 scheduled for deletion',
+      snap(stuck, { deletedDate: NOW }),
+      ['S15', true, 'no-rollback', 'no-promote', '-', '-', 'refused'],
+    ],
+    [
+      'S16 external secret, blocked',
+      snap(stuck, { externalType: 'partner' }),
+      ['S16', true, 'rollback', 'promote', '-', '-', 'refused'],
+    ],
+    [
+      'AWSCURRENT on two versions',
+      snap({ [A]: ['AWSCURRENT'], [B]: ['AWSCURRENT'] }),
+      ['DUPLICATE', false, 'no-rollback', 'no-promote', '-', '-', 'refused'],
+    ],
+    [
+      'AWSPENDING on two versions',
+      snap({ [A]: ['AWSCURRENT'], [B]: ['AWSPENDING'], [P]: ['AWSPENDING'] }),
+      ['DUPLICATE', true, 'no-rollback', 'no-promote', '-', '-', 'refused'],
+    ],
   ];
   for (const [name, input, want] of rows) {
     it(name, () => assert.deepEqual(verdicts(input), want));
@@ -97,8 +168,7 @@ describe('assess: state, options, recommendation, what bare --yes may do', () =>
 
   it('S14 names the command to run against the primary', () => {
     const a = assess(snap(stuck, { primaryRegion: 'eu-west-1' }), NOW);
-    assert.equal(a.refusal?.command,
-      `rotctl cancel ${ARN.replace(':us-east-1:', ':eu-west-1:')}`);
+    assert.equal(a.refusal?.command, `rotctl cancel ${ARN.replace(':us-east-1:', ':eu-west-1:')}`);
   });
 });
 
@@ -106,8 +176,7 @@ describe('buildPlan: the exact writes', () => {
   const plan = (s: SecretSnapshot, c: Choice | 'nothing') => buildPlan(s, assess(s, NOW), c);
 
   it('roll back removes AWSPENDING from the pending version only', () => {
-    assert.deepEqual(plan(snap(stuck), 'rollback').moves,
-      [{ label: 'AWSPENDING', removeFrom: P }]);
+    assert.deepEqual(plan(snap(stuck), 'rollback').moves, [{ label: 'AWSPENDING', removeFrom: P }]);
   });
 
   it('promote names the live AWSCURRENT holder, then removes AWSPENDING', () => {
@@ -137,14 +206,24 @@ describe('buildPlan: the exact writes', () => {
 
   it('expects AWSPREVIOUS to follow AWSCURRENT and custom labels to stay', () => {
     const s = snap({ [A]: ['AWSCURRENT', 'pinned'], [B]: ['AWSPREVIOUS'], [P]: ['AWSPENDING'] });
-    assert.deepEqual(plan(s, 'promote').expected,
-      { [A]: ['AWSPREVIOUS', 'pinned'], [B]: [], [P]: ['AWSCURRENT'] });
-    assert.deepEqual(plan(s, 'rollback').expected,
-      { [A]: ['AWSCURRENT', 'pinned'], [B]: ['AWSPREVIOUS'], [P]: [] });
+    assert.deepEqual(plan(s, 'promote').expected, {
+      [A]: ['AWSPREVIOUS', 'pinned'],
+      [B]: [],
+      [P]: ['AWSCURRENT'],
+    });
+    assert.deepEqual(plan(s, 'rollback').expected, {
+      [A]: ['AWSCURRENT', 'pinned'],
+      [B]: ['AWSPREVIOUS'],
+      [P]: [],
+    });
   });
 
   it('never removes AWSCURRENT without moving it, in any state and choice', () => {
-    for (const s of [snap(stuck), snap({ [P]: ['AWSPENDING'] }), snap(stuck, { pValue: 'absent' })]) {
+    for (const s of [
+      snap(stuck),
+      snap({ [P]: ['AWSPENDING'] }),
+      snap(stuck, { pValue: 'absent' }),
+    ]) {
       for (const c of ['rollback', 'promote'] as const) {
         for (const m of plan(s, c).moves) {
           assert.ok(m.label !== 'AWSCURRENT' || m.moveTo, JSON.stringify(m));

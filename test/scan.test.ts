@@ -89,15 +89,34 @@ function arnOf(seeded: Map<string, Seeded>, name: string): string {
 // Running scan and reading its JSON document
 
 interface Blocked {
-  region: string; name: string; arn: string; rotationEnabled: boolean;
-  pendingSince: string | null; pendingFor: string; state: string; title: string;
+  region: string;
+  name: string;
+  arn: string;
+  rotationEnabled: boolean;
+  pendingSince: string | null;
+  pendingFor: string;
+  state: string;
+  title: string;
   fix: string | null;
 }
-interface Overdue { region: string; name: string; arn: string; nextRotationDate: string | null }
-interface RegionRow { region: string; secrets: number; error?: { exitCode: number } }
+interface Overdue {
+  region: string;
+  name: string;
+  arn: string;
+  nextRotationDate: string | null;
+}
+interface RegionRow {
+  region: string;
+  secrets: number;
+  error?: { exitCode: number };
+}
 interface ScanDoc {
-  schemaVersion: number; command: string; regions: RegionRow[]; blocked: Blocked[];
-  overdue: Overdue[]; healthy?: { name: string; region: string }[];
+  schemaVersion: number;
+  command: string;
+  regions: RegionRow[];
+  blocked: Blocked[];
+  overdue: Overdue[];
+  healthy?: { name: string; region: string }[];
   result: { exitCode: number; blocked: number };
 }
 
@@ -111,8 +130,7 @@ function scanDoc(r: CliResult): ScanDoc {
   return doc as unknown as ScanDoc;
 }
 
-function scan(args: string[], endpoint: string, env: NodeJS.ProcessEnv = {}):
-  Promise<CliResult> {
+function scan(args: string[], endpoint: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return runCli(['scan', ...args], { endpoint, env });
 }
 
@@ -130,11 +148,15 @@ function assertEntry(b: Blocked, arn: string, rotation: boolean, states: string[
   assert.equal(b.arn, arn, `${b.name}: ARN`);
   assert.equal(b.rotationEnabled, rotation, `${b.name}: rotationEnabled`);
   assert.ok(states.includes(b.state), `${b.name}: state ${b.state}, expected ${states}`);
-  assert.ok(b.pendingSince && !Number.isNaN(Date.parse(b.pendingSince)),
-    `${b.name}: pendingSince ${String(b.pendingSince)}`);
+  assert.ok(
+    b.pendingSince && !Number.isNaN(Date.parse(b.pendingSince)),
+    `${b.name}: pendingSince ${String(b.pendingSince)}`,
+  );
   assert.match(b.pendingFor, AGE_RE, `${b.name}: pendingFor`);
-  assert.ok(b.fix?.startsWith(`rotctl cancel ${arn}`),
-    `${b.name}: the fix must be the rotctl cancel command for its ARN, got ${String(b.fix)}`);
+  assert.ok(
+    b.fix?.startsWith(`rotctl cancel ${arn}`),
+    `${b.name}: the fix must be the rotctl cancel command for its ARN, got ${String(b.fix)}`,
+  );
 }
 
 /** The issue's bound: pages per region, one Describe per candidate, one list per hit. */
@@ -151,8 +173,10 @@ function assertRequests(p: FaultProxy, pages: number, candidates: number, hits: 
 
 /** Each candidate was described exactly once, by ARN, and nothing else was. */
 function assertDescribed(p: FaultProxy, arns: string[]): void {
-  const described = p.log.filter((e) => e.target === 'DescribeSecret')
-    .map((e) => String(e.body['SecretId'])).sort();
+  const described = p.log
+    .filter((e) => e.target === 'DescribeSecret')
+    .map((e) => String(e.body['SecretId']))
+    .sort();
   assert.deepEqual(described, [...arns].sort());
 }
 
@@ -186,8 +210,7 @@ function assertFleetEntries(doc: ScanDoc, seeded: Map<string, Seeded>): void {
   assertEntry(byName(doc, 'stuck/value'), arn('stuck/value'), true, ['S6']);
   // Without a value probe a placeholder can't be told from S6; either class is honest.
   assertEntry(byName(doc, 'stuck/placeholder'), arn('stuck/placeholder'), true, ['S3', 'S6']);
-  assertEntry(byName(doc, 'stuck/missing-lambda'), arn('stuck/missing-lambda'), true,
-    ['S3', 'S6']);
+  assertEntry(byName(doc, 'stuck/missing-lambda'), arn('stuck/missing-lambda'), true, ['S3', 'S6']);
   assertEntry(byName(doc, 'stuck/on-previous'), arn('stuck/on-previous'), true, ['S7']);
   const s7 = byName(doc, 'stuck/on-previous');
   assert.equal(s7.fix, `rotctl cancel ${arn('stuck/on-previous')} --yes`, 'S7 is safe with --yes');
@@ -195,8 +218,10 @@ function assertFleetEntries(doc: ScanDoc, seeded: Map<string, Seeded>): void {
   assertEntry(byName(doc, 'stuck/rotation-off'), arn('stuck/rotation-off'), false, ['S6']);
 }
 
-test('scan of 300 secrets: exactly the 6 blocked ones, within the request bound',
-  moto.options, async () => {
+test(
+  'scan of 300 secrets: exactly the 6 blocked ones, within the request bound',
+  moto.options,
+  async () => {
     const seeded = await seedFleet(300);
     const p = await useProxy();
     const r = await scan(['--region', US, '--output', 'json', '-v'], p.endpoint);
@@ -204,20 +229,31 @@ test('scan of 300 secrets: exactly the 6 blocked ones, within the request bound'
     const doc = scanDoc(r);
     assert.deepEqual(names(doc.blocked), Object.keys(BLOCKED_CASES).sort());
     assertFleetEntries(doc, seeded);
-    assert.deepEqual(doc.regions.map((g) => [g.region, g.secrets]), [[US, 300]]);
+    assert.deepEqual(
+      doc.regions.map((g) => [g.region, g.secrets]),
+      [[US, 300]],
+    );
     assert.deepEqual(doc.result, { exitCode: 8, blocked: 6 });
     assert.equal(doc.healthy, undefined, 'healthy secrets are listed only with --all');
     assertRequests(p, Math.ceil(300 / PAGE), 6, 6);
-    assertDescribed(p, Object.keys(BLOCKED_CASES).map((n) => arnOf(seeded, n)));
+    assertDescribed(
+      p,
+      Object.keys(BLOCKED_CASES).map((n) => arnOf(seeded, n)),
+    );
     // -v: one stderr line per AWS call, the same calls the wire saw.
     assert.deepEqual(verboseOps(r.stderr).sort(), opsOf(p.log).sort());
     assertNoSentinels(r, sentinelsOf(seeded));
-  });
+  },
+);
 
-test('scan table: one row per blocked secret with its command; --all adds the healthy',
-  moto.options, async () => {
+test(
+  'scan table: one row per blocked secret with its command; --all adds the healthy',
+  moto.options,
+  async () => {
     const seeded = await seedCases({
-      'stuck/value': 'C01', 'stuck/on-previous': 'C07', 'ok/finished': 'C03',
+      'stuck/value': 'C01',
+      'stuck/on-previous': 'C07',
+      'ok/finished': 'C03',
       'ok/healthy': 'healthy',
     });
     await seedPlain(US, 96);
@@ -239,10 +275,13 @@ test('scan table: one row per blocked secret with its command; --all adds the he
     const json = scanDoc(await scan(['--region', US, '--all', '--output', 'json'], p.endpoint));
     assert.equal(json.healthy?.length, 98);
     assertNoSentinels(all, sentinelsOf(seeded));
-  });
+  },
+);
 
-test('scan with only healthy look-alikes (C03 included): exit 0, nothing described',
-  moto.options, async () => {
+test(
+  'scan with only healthy look-alikes (C03 included): exit 0, nothing described',
+  moto.options,
+  async () => {
     const seeded = await seedCases(LOOKALIKE_CASES);
     await seedPlain(US, 150 - seeded.size);
     const p = await useProxy();
@@ -255,7 +294,8 @@ test('scan with only healthy look-alikes (C03 included): exit 0, nothing describ
     const text = await scan(['--region', US], p.endpoint);
     assertExit(text, 0);
     assert.match(text.stdout, /Scanned 150 secret\(s\) in 1 region\(s\): 0 blocked/);
-  });
+  },
+);
 
 // ---------------------------------------------------------------------------------------
 // ListSecrets lags: a hit it reports may already be repaired
@@ -269,9 +309,13 @@ function unblockOnDescribe(p: FaultProxy, s: Seeded): void {
     hook: async () => {
       const sm = client(moto().endpoint);
       try {
-        await sm.send(new UpdateSecretVersionStageCommand({
-          SecretId: s.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: VERSION_IDS.P,
-        }));
+        await sm.send(
+          new UpdateSecretVersionStageCommand({
+            SecretId: s.arn,
+            VersionStage: 'AWSPENDING',
+            RemoveFromVersionId: VERSION_IDS.P,
+          }),
+        );
       } finally {
         sm.destroy();
       }
@@ -279,10 +323,14 @@ function unblockOnDescribe(p: FaultProxy, s: Seeded): void {
   });
 }
 
-test('scan drops a stale ListSecrets hit that DescribeSecret no longer confirms',
-  moto.options, async () => {
+test(
+  'scan drops a stale ListSecrets hit that DescribeSecret no longer confirms',
+  moto.options,
+  async () => {
     const seeded = await seedCases({
-      'stuck/value': 'C01', 'stuck/placeholder': 'C02', 'stuck/on-previous': 'C07',
+      'stuck/value': 'C01',
+      'stuck/placeholder': 'C02',
+      'stuck/on-previous': 'C07',
     });
     await seedPlain(US, 97);
     const p = await useProxy();
@@ -296,7 +344,8 @@ test('scan drops a stale ListSecrets hit that DescribeSecret no longer confirms'
     assert.deepEqual(names(doc.blocked), ['stuck/placeholder', 'stuck/value']);
     assert.equal(doc.result.blocked, 2);
     assertRequests(p, 1, 3, 2);
-  });
+  },
+);
 
 test('scan whose only hit is stale: exit 0, nothing reported', moto.options, async () => {
   const seeded = await seedCases({ 'stuck/placeholder': 'C02' });
@@ -320,12 +369,17 @@ async function placeholderIn(region: string, name: string): Promise<string> {
   const sm = client(moto().endpoint, region);
   try {
     const made = await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1' }));
-    await sm.send(new RotateSecretCommand({
-      SecretId: name, RotationLambdaARN: MISSING_LAMBDA_ARN,
-      RotationRules: { AutomaticallyAfterDays: 30 },
-    })).catch((err: unknown) => {
-      if (!(err instanceof Error && err.name === 'ResourceNotFoundException')) throw err;
-    });
+    await sm
+      .send(
+        new RotateSecretCommand({
+          SecretId: name,
+          RotationLambdaARN: MISSING_LAMBDA_ARN,
+          RotationRules: { AutomaticallyAfterDays: 30 },
+        }),
+      )
+      .catch((err: unknown) => {
+        if (!(err instanceof Error && err.name === 'ResourceNotFoundException')) throw err;
+      });
     return made.ARN ?? '';
   } finally {
     sm.destroy();
@@ -337,16 +391,24 @@ async function pendingIn(region: string, name: string, stages: string[]): Promis
   const sm = client(moto().endpoint, region);
   try {
     const made = await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1' }));
-    await sm.send(new PutSecretValueCommand({
-      SecretId: name, ClientRequestToken: randomUUID(), SecretString: 'v2', VersionStages: stages,
-    }));
+    await sm.send(
+      new PutSecretValueCommand({
+        SecretId: name,
+        ClientRequestToken: randomUUID(),
+        SecretString: 'v2',
+        VersionStages: stages,
+      }),
+    );
     return made.ARN ?? '';
   } finally {
     sm.destroy();
   }
 }
 
-interface TwoRegions { us: Map<string, Seeded>; eu: Record<string, string> }
+interface TwoRegions {
+  us: Map<string, Seeded>;
+  eu: Record<string, string>;
+}
 
 /** us-east-1: 50 secrets, 2 blocked. eu-west-1: 250 secrets, 2 blocked, 1 look-alike. */
 async function seedTwoRegions(): Promise<TwoRegions> {
@@ -365,7 +427,10 @@ async function seedTwoRegions(): Promise<TwoRegions> {
 function assertTwoRegionHits(doc: ScanDoc, seeded: TwoRegions): void {
   const key = (b: Blocked): string => `${b.region} ${b.name}`;
   assert.deepEqual(doc.blocked.map(key).sort(), [
-    `${EU} eu/placeholder`, `${EU} shared/name`, `${US} stuck/value`, `${US} us/script`,
+    `${EU} eu/placeholder`,
+    `${EU} shared/name`,
+    `${US} stuck/value`,
+    `${US} us/script`,
   ]);
   for (const b of doc.blocked) {
     assert.ok(b.arn.includes(`:${b.region}:`), `${b.name}: ARN ${b.arn} not in ${b.region}`);
@@ -379,18 +444,28 @@ function assertTwoRegionHits(doc: ScanDoc, seeded: TwoRegions): void {
 
 /** One paged listing per region: a first page each, then the continuation tokens. */
 function listTokens(p: FaultProxy): string[] {
-  return p.log.filter((e) => e.target === 'ListSecrets')
-    .map((e) => String(e.body['NextToken'] ?? '-')).sort();
+  return p.log
+    .filter((e) => e.target === 'ListSecrets')
+    .map((e) => String(e.body['NextToken'] ?? '-'))
+    .sort();
 }
 
-test('scan of two regions (--region twice): hits in each, one paged list per region',
-  moto.options, async () => {
+test(
+  'scan of two regions (--region twice): hits in each, one paged list per region',
+  moto.options,
+  async () => {
     const seeded = await seedTwoRegions();
     const p = await useProxy();
     const r = await scan(['--region', US, '--region', EU, '--output', 'json'], p.endpoint);
     assertExit(r, 8);
     const doc = scanDoc(r);
-    assert.deepEqual(doc.regions.map((g) => [g.region, g.secrets]), [[US, 50], [EU, 250]]);
+    assert.deepEqual(
+      doc.regions.map((g) => [g.region, g.secrets]),
+      [
+        [US, 50],
+        [EU, 250],
+      ],
+    );
     assertTwoRegionHits(doc, seeded);
     assertRequests(p, 1 + 3, 4, 4);
     assert.deepEqual(listTokens(p), ['-', '-', '100', '200']);
@@ -398,10 +473,13 @@ test('scan of two regions (--region twice): hits in each, one paged list per reg
     assertExit(text, 8);
     assert.match(text.stdout, /^eu-west-1\s+shared\/name\s/m, describeRun(text));
     assert.match(text.stdout, /Scanned 300 secret\(s\) in 2 region\(s\): 4 blocked/);
-  });
+  },
+);
 
-test('scan --all-regions lists every known region once and finds the same hits',
-  moto.options, async () => {
+test(
+  'scan --all-regions lists every known region once and finds the same hits',
+  moto.options,
+  async () => {
     const seeded = await seedTwoRegions();
     const p = await useProxy();
     const r = await scan(['--all-regions', '--output', 'json'], p.endpoint);
@@ -410,7 +488,8 @@ test('scan --all-regions lists every known region once and finds the same hits',
     assert.deepEqual(doc.regions.map((g) => g.region).sort(), [...KNOWN_REGIONS].sort());
     assertTwoRegionHits(doc, seeded);
     assertRequests(p, KNOWN_REGIONS.length + 2, 4, 4);
-  });
+  },
+);
 
 // ---------------------------------------------------------------------------------------
 // Overdue rotations and pending age, through a response-rewriting proxy of this file
@@ -418,7 +497,10 @@ test('scan --all-regions lists every known region once and finds the same hits',
 type Json = Record<string, unknown>;
 type Rewrite = (target: string, request: Json, response: Json) => void;
 
-interface Rewriter { endpoint: string; close(): Promise<void> }
+interface Rewriter {
+  endpoint: string;
+  close(): Promise<void>;
+}
 
 function readBody(stream: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -438,19 +520,34 @@ function parse(raw: string): Json {
   }
 }
 
-const FORWARDED = ['authorization', 'content-type', 'x-amz-target', 'x-amz-date',
-  'x-amz-content-sha256', 'amz-sdk-invocation-id', 'amz-sdk-request', 'user-agent'];
+const FORWARDED = [
+  'authorization',
+  'content-type',
+  'x-amz-target',
+  'x-amz-date',
+  'x-amz-content-sha256',
+  'amz-sdk-invocation-id',
+  'amz-sdk-request',
+  'user-agent',
+];
 
-async function relay(upstream: string, req: IncomingMessage, res: ServerResponse,
-  rewrite: Rewrite): Promise<void> {
+async function relay(
+  upstream: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rewrite: Rewrite,
+): Promise<void> {
   const raw = await readBody(req);
   const headers: Record<string, string> = {};
   for (const h of FORWARDED) {
     const v = req.headers[h];
     if (typeof v === 'string') headers[h] = v;
   }
-  const up = await fetch(`${upstream}${req.url ?? '/'}`,
-    { method: req.method ?? 'POST', headers, body: raw });
+  const up = await fetch(`${upstream}${req.url ?? '/'}`, {
+    method: req.method ?? 'POST',
+    headers,
+    body: raw,
+  });
   let text = await up.text();
   const target = (headers['x-amz-target'] ?? '').split('.').pop() ?? '';
   if (up.ok) {
@@ -478,10 +575,11 @@ async function startRewriter(upstream: string, rewrite: Rewrite): Promise<Rewrit
   assert.ok(addr && typeof addr === 'object');
   return {
     endpoint: `http://127.0.0.1:${addr.port}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -505,13 +603,17 @@ function oldPending(target: string, req: Json, res: Json, arn: string, at: numbe
   }
 }
 
-test('scan flags overdue rotations separately and reports the pending age', moto.options,
+test(
+  'scan flags overdue rotations separately and reports the pending age',
+  moto.options,
   async () => {
     // NOTE: moto 5.2.1 sets NextRotationDate = now + AutomaticallyAfterDays (>= 1 day) and
     // has no clock control, and its ListSecretVersionIds CreatedDate is the time of the call.
     // So both dates are rewritten on the way back, by this file's proxy.
     const seeded = await seedCases({
-      'od/overdue': 'healthy', 'od/rotation-off': 'C11', 'od/future': 'healthy',
+      'od/overdue': 'healthy',
+      'od/rotation-off': 'C11',
+      'od/future': 'healthy',
       'od/stuck': 'C02',
     });
     await seedPlain(US, 10);
@@ -532,15 +634,22 @@ test('scan flags overdue rotations separately and reports the pending age', moto
     } finally {
       await rw.close();
     }
-  });
+  },
+);
 
-async function assertOverdueScan(endpoint: string, seeded: Map<string, Seeded>, due: number,
-  pendingAt: number): Promise<void> {
+async function assertOverdueScan(
+  endpoint: string,
+  seeded: Map<string, Seeded>,
+  due: number,
+  pendingAt: number,
+): Promise<void> {
   const r = await scan(['--region', US, '--output', 'json'], endpoint);
   assertExit(r, 8);
   const doc = scanDoc(r);
-  assert.deepEqual(doc.overdue.map((o) => [o.name, o.arn, o.nextRotationDate]),
-    [['od/overdue', arnOf(seeded, 'od/overdue'), new Date(due * 1000).toISOString()]]);
+  assert.deepEqual(
+    doc.overdue.map((o) => [o.name, o.arn, o.nextRotationDate]),
+    [['od/overdue', arnOf(seeded, 'od/overdue'), new Date(due * 1000).toISOString()]],
+  );
   const stuck = byName(doc, 'od/stuck');
   assert.equal(stuck.pendingSince, new Date(pendingAt * 1000).toISOString());
   assert.equal(stuck.pendingFor, '3d 2h');
@@ -556,9 +665,13 @@ async function assertOverdueScan(endpoint: string, seeded: Map<string, Seeded>, 
 async function unblock(arn: string): Promise<void> {
   const sm = client(moto().endpoint);
   try {
-    await sm.send(new UpdateSecretVersionStageCommand({
-      SecretId: arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: VERSION_IDS.P,
-    }));
+    await sm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: arn,
+        VersionStage: 'AWSPENDING',
+        RemoveFromVersionId: VERSION_IDS.P,
+      }),
+    );
   } finally {
     sm.destroy();
   }
@@ -567,8 +680,10 @@ async function unblock(arn: string): Promise<void> {
 // ---------------------------------------------------------------------------------------
 // States whose repair a scan can't name without reading a value
 
-test('scan names a rotctl cancel command for a blocked secret with no AWSCURRENT (S8)',
-  moto.options, async () => {
+test(
+  'scan names a rotctl cancel command for a blocked secret with no AWSCURRENT (S8)',
+  moto.options,
+  async () => {
     // status says `rotctl cancel ARN --promote` for this secret (its pending version holds a
     // value). scan reads no value, but must still point at rotctl, not tell the operator to
     // store a value the secret already has.
@@ -579,25 +694,31 @@ test('scan names a rotctl cancel command for a blocked secret with no AWSCURRENT
     const hit = byName(scanDoc(r), 'stuck/no-current');
     assert.equal(hit.state, 'S8');
     assertEntry(hit, arnOf(seeded, 'stuck/no-current'), true, ['S8']);
-  });
+  },
+);
 
 // ---------------------------------------------------------------------------------------
 // Errors
 
-test('scan: a region that fails is reported with its code; the other region still scans',
-  moto.options, async () => {
+test(
+  'scan: a region that fails is reported with its code; the other region still scans',
+  moto.options,
+  async () => {
     await seedTwoRegions();
     const p = await useProxy();
     // --concurrency 1: regions in order, so the one denied ListSecrets is us-east-1's.
     p.add({ target: 'ListSecrets', mode: 'deny', times: 1 });
-    const r = await scan(['--region', US, '--region', EU, '--concurrency', '1',
-      '--output', 'json'], p.endpoint);
+    const r = await scan(
+      ['--region', US, '--region', EU, '--concurrency', '1', '--output', 'json'],
+      p.endpoint,
+    );
     assertExit(r, 6);
     const doc = scanDoc(r);
     assert.equal(doc.regions[0]?.error?.exitCode, 6, describeRun(r));
     assert.deepEqual(names(doc.blocked), ['eu/placeholder', 'shared/name']);
     assert.match(r.stderr, /us-east-1/);
-  });
+  },
+);
 
 test('scan when ListSecrets is throttled throughout: exit 7', moto.options, async () => {
   await seedPlain(US, 5);
@@ -615,12 +736,15 @@ const USAGE: readonly (readonly string[])[] = [
   ['extra-argument', '--region', US],
 ];
 
-test('scan usage errors exit 2 before any request, also with no region at all',
-  moto.options, async () => {
+test(
+  'scan usage errors exit 2 before any request, also with no region at all',
+  moto.options,
+  async () => {
     const p = await useProxy();
     for (const args of USAGE) assertExit(await scan([...args], p.endpoint), 2);
     const noRegion = await scan([], p.endpoint, { AWS_REGION: undefined });
     assertExit(noRegion, 2);
     assert.match(noRegion.stderr, /--region/);
     assert.equal(p.count(), 0, `usage errors sent ${opsOf(p.log).join(', ')}`);
-  });
+  },
+);

@@ -47,7 +47,10 @@ const PEND = 'AWSPENDING';
 const LETTERS: readonly Letter[] = ['A', 'B', 'P', 'Q'];
 
 type ValueKind = 'string' | 'binary' | 'none';
-interface VersionExpect { labels: string[]; value: ValueKind }
+interface VersionExpect {
+  labels: string[];
+  value: ValueKind;
+}
 
 interface Expect {
   /** `undefined`: DescribeSecret must not have the key at all. */
@@ -65,7 +68,11 @@ interface Expect {
   extra?: (d: DescribeSecretCommandOutput, ctx: CheckCtx) => Promise<void>;
 }
 
-interface CheckCtx { endpoint: string; seeded: Seeded; sm: SecretsManagerClient }
+interface CheckCtx {
+  endpoint: string;
+  seeded: Seeded;
+  sm: SecretsManagerClient;
+}
 
 const v = (value: ValueKind, ...labels: string[]): VersionExpect => ({ labels, value });
 const ENABLED = { rotationEnabled: true, lambdaArn: LAMBDA_ARN } as const;
@@ -80,34 +87,37 @@ const A_AND_P = (p: ValueKind): Expect['versions'] => ({ A: v('string', CUR), P:
 const A_AND_B = { A: v('string', CUR), B: v('string', PREV) };
 
 const EXPECTED: Readonly<Record<string, Expect>> = {
-  'C01': { ...ENABLED, versions: abp('string') },
+  C01: { ...ENABLED, versions: abp('string') },
   'C01-binary': { ...ENABLED, versions: abp('binary') },
-  'C02': { ...ENABLED, versions: abp('none') },
-  'C03': { ...ENABLED, versions: FINISHED },
+  C02: { ...ENABLED, versions: abp('none') },
+  C03: { ...ENABLED, versions: FINISHED },
   // moto keeps its default on P, which holds no AWSCURRENT (AWS would fail the read).
-  'C04': { ...ENABLED, versions: { P: v('string', PEND) }, defaultVersion: 'P' },
-  'C05': { ...ENABLED, versions: abp('string') },
-  'C06': { ...ENABLED, versions: FINISHED },
-  'C07': { ...ENABLED, versions: { A: v('string', CUR), P: v('string', PEND, PREV) } },
-  'C08': { ...ENABLED, versions: A_AND_P('string') },
-  'C10': { ...ENABLED, versions: abp('none') },
-  'C11': { ...CANCELLED, versions: A_AND_B },
-  'C13': { ...ENABLED, versions: abp('none'), deprecated: C13_DEPRECATED_COUNT },
-  'C15': { ...ENABLED, versions: A_AND_P('none'), region: REPLICA_REGION, extra: checkReplica },
+  C04: { ...ENABLED, versions: { P: v('string', PEND) }, defaultVersion: 'P' },
+  C05: { ...ENABLED, versions: abp('string') },
+  C06: { ...ENABLED, versions: FINISHED },
+  C07: { ...ENABLED, versions: { A: v('string', CUR), P: v('string', PEND, PREV) } },
+  C08: { ...ENABLED, versions: A_AND_P('string') },
+  C10: { ...ENABLED, versions: abp('none') },
+  C11: { ...CANCELLED, versions: A_AND_B },
+  C13: { ...ENABLED, versions: abp('none'), deprecated: C13_DEPRECATED_COUNT },
+  C15: { ...ENABLED, versions: A_AND_P('none'), region: REPLICA_REGION, extra: checkReplica },
   // moto reports RotationLambdaARN "" where AWS leaves the key out.
-  'C16': {
-    rotationEnabled: true, lambdaArn: '', versions: A_AND_B, defaultName: MANAGED_NAME,
+  C16: {
+    rotationEnabled: true,
+    lambdaArn: '',
+    versions: A_AND_B,
+    defaultName: MANAGED_NAME,
     extra: checkManaged,
   },
-  'C17': { ...ENABLED, versions: A_AND_P('none'), deleted: true, extra: checkDeleted },
-  'C18': { ...ENABLED, versions: A_AND_P('string'), extra: checkKms },
-  'C19': { ...ENABLED, versions: A_AND_P('none') },
-  'C22': { ...ENABLED, lambdaArn: MISSING_LAMBDA_ARN, versions: A_AND_P('none') },
-  'C23': { ...NEVER, versions: A_AND_B },
+  C17: { ...ENABLED, versions: A_AND_P('none'), deleted: true, extra: checkDeleted },
+  C18: { ...ENABLED, versions: A_AND_P('string'), extra: checkKms },
+  C19: { ...ENABLED, versions: A_AND_P('none') },
+  C22: { ...ENABLED, lambdaArn: MISSING_LAMBDA_ARN, versions: A_AND_P('none') },
+  C23: { ...NEVER, versions: A_AND_B },
   'C23-cancelled': { ...CANCELLED, versions: { ...A_AND_B, P: v('string') } },
   'C23-script-pending': { ...NEVER, versions: abp('string') },
-  'S9': { ...CANCELLED, versions: abp('string') },
-  'S11': {
+  S9: { ...CANCELLED, versions: abp('string') },
+  S11: {
     ...ENABLED,
     versions: {
       A: v('string', CUR, CUSTOM_LABELS.A),
@@ -115,7 +125,7 @@ const EXPECTED: Readonly<Record<string, Expect>> = {
       P: v('string', PEND, CUSTOM_LABELS.P),
     },
   },
-  'healthy': { ...ENABLED, versions: A_AND_B },
+  healthy: { ...ENABLED, versions: A_AND_B },
 };
 
 // ---------------------------------------------------------------------------------------
@@ -128,7 +138,10 @@ async function checkReplica(d: DescribeSecretCommandOutput, c: CheckCtx): Promis
   try {
     const p = await primary.send(new DescribeSecretCommand({ SecretId: c.seeded.name }));
     assert.equal(p.PrimaryRegion, undefined, 'the primary has no PrimaryRegion');
-    assert.deepEqual(p.ReplicationStatus?.map((r) => r.Region), [REPLICA_REGION]);
+    assert.deepEqual(
+      p.ReplicationStatus?.map((r) => r.Region),
+      [REPLICA_REGION],
+    );
   } finally {
     primary.destroy();
   }
@@ -173,8 +186,11 @@ function checkSeededShape(id: string, s: Seeded, exp: Expect, name: string): voi
   assert.equal(s.name, name);
   assert.equal(s.region, exp.region ?? PRIMARY_REGION);
   for (const l of LETTERS) {
-    assert.equal(s.versions[l], exp.versions[l] ? VERSION_IDS[l] : undefined,
-      `${id}: seeded version ${l}`);
+    assert.equal(
+      s.versions[l],
+      exp.versions[l] ? VERSION_IDS[l] : undefined,
+      `${id}: seeded version ${l}`,
+    );
   }
   assert.equal(s.deprecated?.length, exp.deprecated, `${id}: deprecated version count`);
   assert.equal(new Set(s.sentinels).size, s.sentinels.length, 'sentinels must be unique');
@@ -186,16 +202,22 @@ function checkDescribe(d: DescribeSecretCommandOutput, s: Seeded, exp: Expect): 
   assert.equal(d.ARN, s.arn);
   assert.equal(d.Name, s.name);
   assert.equal(d.RotationEnabled, exp.rotationEnabled, 'RotationEnabled');
-  assert.equal('RotationEnabled' in d, exp.rotationEnabled !== undefined,
-    'RotationEnabled key presence');
+  assert.equal(
+    'RotationEnabled' in d,
+    exp.rotationEnabled !== undefined,
+    'RotationEnabled key presence',
+  );
   assert.equal(d.RotationLambdaARN, exp.lambdaArn, 'RotationLambdaARN');
   assert.equal(d.DeletedDate !== undefined, exp.deleted === true, 'DeletedDate presence');
 }
 
 type ReadResult = { kind: 'string' | 'binary'; text: string } | { error: string };
 
-async function readVersion(sm: SecretsManagerClient, name: string, id: string):
-  Promise<ReadResult> {
+async function readVersion(
+  sm: SecretsManagerClient,
+  name: string,
+  id: string,
+): Promise<ReadResult> {
   try {
     const r = await sm.send(new GetSecretValueCommand({ SecretId: name, VersionId: id }));
     assert.equal(r.VersionId, id);
@@ -210,9 +232,7 @@ async function readVersion(sm: SecretsManagerClient, name: string, id: string):
 }
 
 /** Every stored value holds exactly its own sentinel; every raw sentinel is stored once. */
-async function checkValues(
-  caseId: string, c: CheckCtx, exp: Expect,
-): Promise<void> {
+async function checkValues(caseId: string, c: CheckCtx, exp: Expect): Promise<void> {
   const { seeded: s, sm } = c;
   const raw = s.sentinels.filter((x) => x.startsWith('SENTINEL-'));
   const found: string[] = [];
@@ -238,8 +258,10 @@ async function checkValues(
     assert.equal(mine.length, 1, `${tag}: exactly one sentinel in its value`);
     assert.ok(mine[0]?.startsWith(`SENTINEL-${caseId}-${tag}-`), `${tag}: sentinel tag`);
     if (want === 'binary') {
-      assert.ok(s.sentinels.includes(Buffer.from(got.text).toString('base64')),
-        `${tag}: base64 form of the binary value is listed`);
+      assert.ok(
+        s.sentinels.includes(Buffer.from(got.text).toString('base64')),
+        `${tag}: base64 form of the binary value is listed`,
+      );
     }
     found.push(...mine);
   }
@@ -257,7 +279,8 @@ async function checkDefaultVersion(c: CheckCtx, exp: Expect): Promise<void> {
   if (exp.deleted) return;
   const want = exp.defaultVersion ?? currentHolder(exp);
   assert.ok(want, 'the expectation must name a default version');
-  const r = await c.sm.send(new GetSecretValueCommand({ SecretId: c.seeded.name }))
+  const r = await c.sm
+    .send(new GetSecretValueCommand({ SecretId: c.seeded.name }))
     .catch((err: unknown) => {
       const why = err instanceof Error ? err.name : String(err);
       assert.fail(`moto default version unreadable (${why}): the §2.4 trap`);
@@ -276,7 +299,11 @@ async function checkLambda(c: CheckCtx, exp: Expect): Promise<void> {
 }
 
 async function verifyCase(
-  endpoint: string, caseId: string, s: Seeded, exp: Expect, name?: string,
+  endpoint: string,
+  caseId: string,
+  s: Seeded,
+  exp: Expect,
+  name?: string,
 ): Promise<void> {
   checkSeededShape(caseId, s, exp, name ?? exp.defaultName ?? DEFAULT_NAME);
   const sm = client(endpoint, s.region);
@@ -286,10 +313,12 @@ async function verifyCase(
     checkDescribe(d, s, exp);
     const want = expectedLabels(exp, s);
     assert.deepEqual(sortedMap(d.VersionIdsToStages ?? {}), want, 'DescribeSecret labels');
-    const list = await sm.send(new ListSecretVersionIdsCommand(
-      { SecretId: s.name, IncludeDeprecated: true }));
+    const list = await sm.send(
+      new ListSecretVersionIdsCommand({ SecretId: s.name, IncludeDeprecated: true }),
+    );
     const listed = Object.fromEntries(
-      (list.Versions ?? []).map((x) => [x.VersionId ?? '?', x.VersionStages ?? []]));
+      (list.Versions ?? []).map((x) => [x.VersionId ?? '?', x.VersionStages ?? []]),
+    );
     assert.deepEqual(sortedMap(listed), want, 'ListSecretVersionIds labels');
     await checkValues(caseId, c, exp);
     await checkDefaultVersion(c, exp);
@@ -343,8 +372,7 @@ describe('against moto', () => {
       assert.ok(s);
       await assert.rejects(verifyCase(m.endpoint, 'C01', s, expectationFor('C02')));
       await assert.rejects(verifyCase(m.endpoint, 'C01', s, expectationFor('C03')));
-      await assert.rejects(verifyCase(m.endpoint, 'C02', s, expectationFor('C01')),
-        /sentinel tag/);
+      await assert.rejects(verifyCase(m.endpoint, 'C02', s, expectationFor('C01')), /sentinel tag/);
       await verifyCase(m.endpoint, 'C01', s, expectationFor('C01'));
     });
 
@@ -354,14 +382,20 @@ describe('against moto', () => {
       assert.ok(s);
       const sm = client(m.endpoint);
       try {
-        await sm.send(new UpdateSecretVersionStageCommand({
-          SecretId: s.name, VersionStage: PEND, RemoveFromVersionId: VERSION_IDS.P,
-        }));
+        await sm.send(
+          new UpdateSecretVersionStageCommand({
+            SecretId: s.name,
+            VersionStage: PEND,
+            RemoveFromVersionId: VERSION_IDS.P,
+          }),
+        );
       } finally {
         sm.destroy();
       }
-      await assert.rejects(verifyCase(m.endpoint, 'C01', s, expectationFor('C01')),
-        /DescribeSecret labels/);
+      await assert.rejects(
+        verifyCase(m.endpoint, 'C01', s, expectationFor('C01')),
+        /DescribeSecret labels/,
+      );
     });
 
     test('a leaked extra sentinel or a missing one is detected', moto.options, async () => {
@@ -369,8 +403,10 @@ describe('against moto', () => {
       const s = await CASES['C02']?.seed(m.endpoint);
       assert.ok(s);
       const extra = { ...s, sentinels: [...s.sentinels, 'SENTINEL-C02-P-000000000000'] };
-      await assert.rejects(verifyCase(m.endpoint, 'C02', extra, expectationFor('C02')),
-        /one sentinel per stored value/);
+      await assert.rejects(
+        verifyCase(m.endpoint, 'C02', extra, expectationFor('C02')),
+        /one sentinel per stored value/,
+      );
       const fewer = { ...s, sentinels: s.sentinels.slice(1) };
       await assert.rejects(verifyCase(m.endpoint, 'C02', fewer, expectationFor('C02')));
     });
@@ -445,14 +481,21 @@ describe('harness: env', () => {
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PROJECT = path.resolve(HERE, '..');
 
-interface RunResult { code: number | null; out: string }
+interface RunResult {
+  code: number | null;
+  out: string;
+}
 
 function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: PROJECT, env, stdio: 'pipe' });
     let out = '';
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, out }));
   });
@@ -468,21 +511,28 @@ describe('harness: without moto_server on PATH', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rotctl-usemoto-'));
   const file = path.join(dir, 'needs-moto.test.mts');
   const motoTs = pathToFileURL(path.join(HERE, 'helpers', 'moto.ts')).href;
-  writeFileSync(file, [
-    "import { test } from 'node:test';",
-    `import { useMoto } from '${motoTs}';`,
-    'const moto = useMoto();',
-    "test('needs moto', moto.options, () => { console.log('BODY RAN'); moto(); });",
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      "import { test } from 'node:test';",
+      `import { useMoto } from '${motoTs}';`,
+      'const moto = useMoto();',
+      "test('needs moto', moto.options, () => { console.log('BODY RAN'); moto(); });",
+      '',
+    ].join('\n'),
+  );
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const run = (ci: string | undefined): Promise<RunResult> =>
-    runNode(['--import', 'tsx', '--test', file], testEnv({
-      PATH: pathWithoutMoto(), CI: ci,
-      // We run inside the test runner; a nested run must report on its own.
-      NODE_TEST_CONTEXT: undefined,
-    }));
+    runNode(
+      ['--import', 'tsx', '--test', file],
+      testEnv({
+        PATH: pathWithoutMoto(),
+        CI: ci,
+        // We run inside the test runner; a nested run must report on its own.
+        NODE_TEST_CONTEXT: undefined,
+      }),
+    );
 
   test('under CI the tests fail and name the missing tool', async () => {
     const r = await run('1');

@@ -10,14 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import {
-  DescribeSecretCommand, ListSecretVersionIdsCommand,
+  DescribeSecretCommand,
+  ListSecretVersionIdsCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { startFaultProxy } from './helpers/fault-proxy.js';
 import { client, useMoto } from './helpers/moto.js';
 import { seedC01 } from './helpers/seed.js';
-import {
-  BIN, REPO_ROOT, rotctl, run, shown, TRACER, type Ran,
-} from './fixtures/run.js';
+import { BIN, REPO_ROOT, rotctl, run, shown, TRACER, type Ran } from './fixtures/run.js';
 
 /** Packages only the commands that talk to AWS or to a person may load. */
 const HEAVY = [/^@aws-sdk\//, /^@aws\//, /^@smithy\//, /^@inquirer\//, /^ora$/, /^chalk$/];
@@ -67,8 +66,9 @@ async function traced(args: readonly string[], env: NodeJS.ProcessEnv = {}): Pro
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rotctl-trace-'));
   const file = path.join(dir, 'trace.txt');
   try {
-    const ran = await run(process.execPath, ['--import', TRACER, BIN, ...args],
-      { env: { ...env, ROTCTL_TRACE_FILE: file } });
+    const ran = await run(process.execPath, ['--import', TRACER, BIN, ...args], {
+      env: { ...env, ROTCTL_TRACE_FILE: file },
+    });
     const entries = (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
     const packages = [...new Set(entries.flatMap(packagesOf))];
     return { ran, entries, packages: packages.sort() };
@@ -84,7 +84,10 @@ function heavyIn(packages: readonly string[]): string[] {
 /** The tracer saw this run at all: the CLI entry and commander are in the trace. */
 function assertTraced(t: Traced): void {
   const summary = `trace:\n${t.entries.join('\n')}\n${shown(t.ran)}`;
-  assert.ok(t.entries.some((e) => e.includes('/dist/cli.js')), `dist/cli.js missing, ${summary}`);
+  assert.ok(
+    t.entries.some((e) => e.includes('/dist/cli.js')),
+    `dist/cli.js missing, ${summary}`,
+  );
   assert.ok(t.packages.includes('commander'), `commander missing, ${summary}`);
 }
 
@@ -125,7 +128,11 @@ describe('light commands load no AWS SDK, prompt, spinner or colour library', ()
       const t = await traced(args);
       assert.equal(t.ran.code, 0, shown(t.ran));
       check(t.ran);
-      if (bare) assert.ok(t.entries.some((e) => e.endsWith('/bin/rotctl.js')), t.entries.join('\n'));
+      if (bare)
+        assert.ok(
+          t.entries.some((e) => e.endsWith('/bin/rotctl.js')),
+          t.entries.join('\n'),
+        );
       else assertTraced(t);
       assert.deepEqual(heavyIn(t.packages), [], `loaded: ${t.packages.join(', ')}`);
     });
@@ -133,23 +140,29 @@ describe('light commands load no AWS SDK, prompt, spinner or colour library', ()
 
   test('positive control: a cancel that reaches for AWS does load @aws-sdk', async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
-    const t = await traced(['cancel', 'x', '--dry-run', '--endpoint-url', endpoint],
-      { ROTCTL_MAX_ATTEMPTS: '1' });
+    const t = await traced(['cancel', 'x', '--dry-run', '--endpoint-url', endpoint], {
+      ROTCTL_MAX_ATTEMPTS: '1',
+    });
     // Nothing listens there: a transient failure (7), after the SDK was loaded and used.
     assert.equal(t.ran.code, 7, shown(t.ran));
     assert.match(t.ran.stderr, /ECONNREFUSED/, shown(t.ran));
     assertTraced(t);
     const heavy = heavyIn(t.packages);
     assert.ok(heavy.includes('@aws-sdk/client-secrets-manager'), `loaded: ${heavy.join(', ')}`);
-    assert.ok(heavy.some((p) => p.startsWith('@smithy/')), `loaded: ${heavy.join(', ')}`);
+    assert.ok(
+      heavy.some((p) => p.startsWith('@smithy/')),
+      `loaded: ${heavy.join(', ')}`,
+    );
   });
 });
 
 describe('one cancel --yes --rollback on a stuck secret (C01)', () => {
   const moto = useMoto();
 
-  test(`sends at most ${MAX_REQUESTS} HTTP requests and repairs the labels`,
-    moto.options, async () => {
+  test(
+    `sends at most ${MAX_REQUESTS} HTTP requests and repairs the labels`,
+    moto.options,
+    async () => {
       const { endpoint } = moto();
       const seeded = await seedC01(endpoint);
       const proxy = await startFaultProxy(endpoint);
@@ -165,7 +178,8 @@ describe('one cancel --yes --rollback on a stuck secret (C01)', () => {
         await proxy.close();
       }
       await assertRolledBack(endpoint, seeded.arn, seeded.versions.A);
-    });
+    },
+  );
 });
 
 /** No version holds AWSPENDING, AWSCURRENT stayed on A, rotation is off. */
@@ -173,8 +187,10 @@ async function assertRolledBack(endpoint: string, arn: string, current: string |
   const sm = client(endpoint);
   try {
     const list = await sm.send(new ListSecretVersionIdsCommand({ SecretId: arn }));
-    const holders = (label: string): string[] => (list.Versions ?? [])
-      .filter((v) => v.VersionStages?.includes(label)).map((v) => v.VersionId ?? '?');
+    const holders = (label: string): string[] =>
+      (list.Versions ?? [])
+        .filter((v) => v.VersionStages?.includes(label))
+        .map((v) => v.VersionId ?? '?');
     assert.deepEqual(holders('AWSPENDING'), [], 'AWSPENDING is still attached');
     assert.deepEqual(holders('AWSCURRENT'), [current], 'AWSCURRENT moved');
     const described = await sm.send(new DescribeSecretCommand({ SecretId: arn }));

@@ -29,8 +29,7 @@ const useProxy = useRecordingProxy(moto);
 
 /** The only operations status may send: the reads cancel makes before deciding. */
 const READS = ['DescribeSecret', 'ListSecretVersionIds', 'GetSecretValue'];
-const WRITES = ['CancelRotateSecret', 'UpdateSecretVersionStage', 'PutSecretValue',
-  'RotateSecret'];
+const WRITES = ['CancelRotateSecret', 'UpdateSecretVersionStage', 'PutSecretValue', 'RotateSecret'];
 
 // ---------------------------------------------------------------------------------------
 // Expectations per case
@@ -44,9 +43,11 @@ interface Expect {
   command: CommandCheck;
 }
 
-const exactly = (suffix: string): CommandCheck => (command, s) => {
-  assert.equal(command, `rotctl cancel ${s.arn}${suffix}`, `advised command for ${s.name}`);
-};
+const exactly =
+  (suffix: string): CommandCheck =>
+  (command, s) => {
+    assert.equal(command, `rotctl cancel ${s.arn}${suffix}`, `advised command for ${s.name}`);
+  };
 const none: CommandCheck = (command) => {
   assert.equal(command, undefined, 'nothing to repair, so no command may be advised');
 };
@@ -56,8 +57,10 @@ const promote = exactly(' --promote');
 
 /** C17: no rotctl command can work until the secret is restored; that command comes first. */
 const restoreFirst: CommandCheck = (command, s) => {
-  assert.ok(command?.includes(`aws secretsmanager restore-secret --secret-id ${s.arn}`),
-    `expected the restore command, got ${String(command)}`);
+  assert.ok(
+    command?.includes(`aws secretsmanager restore-secret --secret-id ${s.arn}`),
+    `expected the restore command, got ${String(command)}`,
+  );
 };
 
 /** The region a `rotctl cancel <target> [--region R]` command would act in. */
@@ -72,37 +75,42 @@ function commandRegion(command: string): string | undefined {
 
 /** C15: the advice must be a rotctl cancel command that acts in the primary region. */
 const inPrimary: CommandCheck = (command = '') => {
-  assert.ok(command.startsWith('rotctl cancel '),
-    `a replica needs the exact rotctl cancel command for its primary, got: ${command}`);
-  assert.equal(commandRegion(command), PRIMARY_REGION,
-    `the advised command must act in ${PRIMARY_REGION}: ${command}`);
+  assert.ok(
+    command.startsWith('rotctl cancel '),
+    `a replica needs the exact rotctl cancel command for its primary, got: ${command}`,
+  );
+  assert.equal(
+    commandRegion(command),
+    PRIMARY_REGION,
+    `the advised command must act in ${PRIMARY_REGION}: ${command}`,
+  );
 };
 
 const EXPECT: Readonly<Record<string, Expect>> = {
-  'C01': { exit: 8, state: 'S6', command: bare },
+  C01: { exit: 8, state: 'S6', command: bare },
   'C01-binary': { exit: 8, state: 'S6', command: bare },
-  'C02': { exit: 8, state: 'S3', command: yes },
-  'C03': { exit: 0, state: 'S2', command: none },
-  'C04': { exit: 8, state: 'S8', command: promote },
-  'C05': { exit: 8, state: 'S6', command: bare },
-  'C06': { exit: 0, state: 'S2', command: none },
-  'C07': { exit: 8, state: 'S7', command: yes },
-  'C08': { exit: 8, state: 'S6', command: bare },
-  'C10': { exit: 8, state: 'S3', command: yes },
-  'C11': { exit: 0, state: 'S1', command: none },
-  'C13': { exit: 8, state: 'S3', command: yes },
-  'C15': { exit: 8, state: 'S14', command: inPrimary },
-  'C16': { exit: 0, state: 'S1', command: none },
-  'C17': { exit: 8, state: 'S15', command: restoreFirst },
-  'C18': { exit: 8, state: 'S6', command: bare },
-  'C19': { exit: 8, state: 'S3', command: yes },
-  'C22': { exit: 8, state: 'S3', command: yes },
-  'C23': { exit: 0, state: 'S1', command: none },
+  C02: { exit: 8, state: 'S3', command: yes },
+  C03: { exit: 0, state: 'S2', command: none },
+  C04: { exit: 8, state: 'S8', command: promote },
+  C05: { exit: 8, state: 'S6', command: bare },
+  C06: { exit: 0, state: 'S2', command: none },
+  C07: { exit: 8, state: 'S7', command: yes },
+  C08: { exit: 8, state: 'S6', command: bare },
+  C10: { exit: 8, state: 'S3', command: yes },
+  C11: { exit: 0, state: 'S1', command: none },
+  C13: { exit: 8, state: 'S3', command: yes },
+  C15: { exit: 8, state: 'S14', command: inPrimary },
+  C16: { exit: 0, state: 'S1', command: none },
+  C17: { exit: 8, state: 'S15', command: restoreFirst },
+  C18: { exit: 8, state: 'S6', command: bare },
+  C19: { exit: 8, state: 'S3', command: yes },
+  C22: { exit: 8, state: 'S3', command: yes },
+  C23: { exit: 0, state: 'S1', command: none },
   'C23-cancelled': { exit: 0, state: 'S1', command: none },
   'C23-script-pending': { exit: 8, state: 'S6', command: bare },
-  'S9': { exit: 8, state: 'S6', command: bare },
-  'S11': { exit: 8, state: 'S6', command: bare },
-  'healthy': { exit: 0, state: 'S1', command: none },
+  S9: { exit: 8, state: 'S6', command: bare },
+  S11: { exit: 8, state: 'S6', command: bare },
+  healthy: { exit: 0, state: 'S1', command: none },
 };
 
 test('every seedable case has a status expectation', () => {
@@ -134,7 +142,10 @@ function nextBlock(r: CliResult): string[] {
   // "Next rotation" in the secret's table is a different line.
   const at = lines.findIndex((l) => /^Next {3,}/.test(l));
   assert.ok(at >= 0, `no "Next" line\n${describeRun(r)}`);
-  return lines.slice(at).map((l) => l.trim()).filter((l) => l !== '');
+  return lines
+    .slice(at)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
 }
 
 /** The line under the action, where status prints the command; undefined when there is none. */
@@ -145,7 +156,10 @@ function printedCommand(r: CliResult): string | undefined {
 // ---------------------------------------------------------------------------------------
 // One test per case
 
-interface Target { args: string[]; region: string }
+interface Target {
+  args: string[];
+  region: string;
+}
 
 /** A replica (C15) is looked at where it lives; everything else in us-east-1. */
 function targetOf(s: Seeded): Target {
@@ -192,8 +206,10 @@ function assertJson(r: CliResult, e: Expect, s: Seeded): void {
 }
 
 for (const [id, e] of Object.entries(EXPECT)) {
-  test(`status ${id} (${CASES[id]?.description ?? '?'}): exit ${e.exit}, ${e.state}, reads only`,
-    moto.options, async () => {
+  test(
+    `status ${id} (${CASES[id]?.description ?? '?'}): exit ${e.exit}, ${e.state}, reads only`,
+    moto.options,
+    async () => {
       const entry = CASES[id];
       assert.ok(entry, `no seed for ${id}`);
       const s = await entry.seed(moto().endpoint);
@@ -208,7 +224,8 @@ for (const [id, e] of Object.entries(EXPECT)) {
       for (const r of [text, json]) assertNoSentinels(r, s.sentinels);
       assertJson(json, e, s);
       assertText(text, e, s);
-    });
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -220,8 +237,10 @@ function commandArgs(command = ''): string[] {
 }
 
 for (const id of ['C02', 'C07']) {
-  test(`status ${id}: running the printed command unblocks it; status then exits 0`,
-    moto.options, async () => {
+  test(
+    `status ${id}: running the printed command unblocks it; status then exits 0`,
+    moto.options,
+    async () => {
       const s = await CASES[id]?.seed(moto().endpoint);
       assert.ok(s);
       const endpoint = moto().endpoint;
@@ -234,13 +253,18 @@ for (const id of ['C02', 'C07']) {
       assert.match(again.stdout, /^State\s+S1: /m, describeRun(again));
       assert.match(again.stdout, /^Blocks rotation no$/m);
       for (const r of [first, fix, again]) assertNoSentinels(r, s.sentinels);
-    });
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------
 // Errors: 6 not found / denied, 7 transient, 2 usage; each as one JSON document too
 
-interface ErrorDoc { schemaVersion: unknown; command: unknown; result: Record<string, unknown> }
+interface ErrorDoc {
+  schemaVersion: unknown;
+  command: unknown;
+  result: Record<string, unknown>;
+}
 
 function assertErrorDoc(r: CliResult, code: number): void {
   assertExit(r, code);
@@ -252,7 +276,8 @@ function assertErrorDoc(r: CliResult, code: number): void {
 }
 
 async function statusWithFaults(
-  faults: Fault[], env: NodeJS.ProcessEnv = {},
+  faults: Fault[],
+  env: NodeJS.ProcessEnv = {},
 ): Promise<{ text: CliResult; json: CliResult; p: FaultProxy }> {
   const s = await CASES['C02']?.seed(moto().endpoint, { name: 'app/faulted' });
   assert.ok(s);
@@ -272,33 +297,39 @@ test('status of a missing secret: exit 6, says not found, no write', moto.option
   const text = await runCli(['status', 'app/no-such-secret'], { endpoint: p.endpoint });
   assertExit(text, 6);
   assert.match(text.stderr, /not found/i, describeRun(text));
-  const json = await runCli(['status', 'app/no-such-secret', '--output', 'json'],
-    { endpoint: p.endpoint });
+  const json = await runCli(['status', 'app/no-such-secret', '--output', 'json'], {
+    endpoint: p.endpoint,
+  });
   assertErrorDoc(json, 6);
   assertReadsOnly(p, 'missing');
 });
 
-test('status when DescribeSecret is denied: exit 6, names the action', moto.options,
-  async () => {
-    const { text, json } = await statusWithFaults(
-      [{ target: 'DescribeSecret', mode: 'deny', times: Infinity }]);
-    assertExit(text, 6);
-    assert.match(text.stderr, /secretsmanager:DescribeSecret/, describeRun(text));
-    assertErrorDoc(json, 6);
-  });
+test('status when DescribeSecret is denied: exit 6, names the action', moto.options, async () => {
+  const { text, json } = await statusWithFaults([
+    { target: 'DescribeSecret', mode: 'deny', times: Infinity },
+  ]);
+  assertExit(text, 6);
+  assert.match(text.stderr, /secretsmanager:DescribeSecret/, describeRun(text));
+  assertErrorDoc(json, 6);
+});
 
-test('status when every read is throttled: exit 7 (transient, safe to rerun)', moto.options,
+test(
+  'status when every read is throttled: exit 7 (transient, safe to rerun)',
+  moto.options,
   async () => {
     const { text, json } = await statusWithFaults(
       [{ target: 'DescribeSecret', mode: 'throttle', times: Infinity }],
-      { ROTCTL_MAX_ATTEMPTS: '1' });
+      { ROTCTL_MAX_ATTEMPTS: '1' },
+    );
     assertExit(text, 7);
     assertErrorDoc(json, 7);
-  });
+  },
+);
 
 test('status throttled once is retried and still answers 8', moto.options, async () => {
-  const { text, p } = await statusWithFaults(
-    [{ target: 'ListSecretVersionIds', mode: 'throttle', times: 1 }]);
+  const { text, p } = await statusWithFaults([
+    { target: 'ListSecretVersionIds', mode: 'throttle', times: 1 },
+  ]);
   assertExit(text, 8);
   assert.ok(p.count('ListSecretVersionIds') >= 3, 'the throttled read was not retried');
 });
@@ -320,8 +351,9 @@ test('status usage errors exit 2 before any request', moto.options, async () => 
     assertExit(r, 2);
     assert.match(r.stderr, /error/, describeRun(r));
   }
-  const json = await runCli(['status', 'app/a', '--region', 'nowhere', '--output', 'json'],
-    { endpoint: p.endpoint });
+  const json = await runCli(['status', 'app/a', '--region', 'nowhere', '--output', 'json'], {
+    endpoint: p.endpoint,
+  });
   assertErrorDoc(json, 2);
   assert.equal(p.count(), 0, `usage errors sent ${opsOf(p.log).join(', ')}`);
 });

@@ -1,14 +1,20 @@
 /** Glue between commander's flags and the cancel command: one secret or a batch of them. */
 import { readFile } from 'node:fs/promises';
 
-import { ExitCode, RotctlError, usageError } from '../errors.js';
+import type { RotctlError } from '../errors.js';
+import { ExitCode, usageError } from '../errors.js';
 import { parseTarget, printable } from '../input.js';
 import type { Choice } from '../plan.js';
 import { reportJson, SCHEMA_VERSION, type Report } from '../report.js';
 import type { Ui } from '../ui.js';
 import { cancel, wasInterrupted, type CancelOptions } from './cancel.js';
 import {
-  asRotctlError, connection, mostSevere, printError, uiFor, type CommonFlags,
+  asRotctlError,
+  connection,
+  mostSevere,
+  printError,
+  uiFor,
+  type CommonFlags,
 } from './shared.js';
 
 interface CancelFlags extends CommonFlags {
@@ -63,14 +69,19 @@ async function readStdin(): Promise<string> {
 
 /** One id per line; blank lines and lines starting with # are skipped. */
 export function parseIdList(text: string): string[] {
-  return text.split(/\r?\n/).map((line) => line.trim())
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
 function toOptions(secret: string, flags: CancelFlags, batch: boolean): CancelOptions {
   const target = parseTarget(secret, flags.region);
-  const choice: Choice | undefined =
-    flags.rollback ? 'rollback' : flags.promote ? 'promote' : undefined;
+  const choice: Choice | undefined = flags.rollback
+    ? 'rollback'
+    : flags.promote
+      ? 'promote'
+      : undefined;
   return {
     ...connection(flags, target.region),
     secretId: target.secretId,
@@ -94,7 +105,10 @@ async function cancelOne(id: string, flags: CancelFlags, ui: Ui, batch: boolean)
 
 function failedReport(id: string, error: RotctlError): Report {
   return {
-    schemaVersion: SCHEMA_VERSION, command: 'cancel', secret: { id }, applied: [],
+    schemaVersion: SCHEMA_VERSION,
+    command: 'cancel',
+    secret: { id },
+    applied: [],
     result: { status: 'failed', exitCode: error.exitCode, message: error.message },
   };
 }
@@ -146,11 +160,15 @@ function batchSummary(reports: Report[], skipped: string[], ui: Ui): string {
 }
 
 function batchJson(reports: Report[], skipped: string[], exitCode: number): string {
-  return JSON.stringify({
-    schemaVersion: SCHEMA_VERSION,
-    command: 'cancel',
-    secrets: reports.map((r) => JSON.parse(reportJson(r)) as unknown),
-    notStarted: skipped,
-    result: { exitCode, ok: reports.filter((r) => r.result.exitCode === 0).length },
-  }, null, 2);
+  return JSON.stringify(
+    {
+      schemaVersion: SCHEMA_VERSION,
+      command: 'cancel',
+      secrets: reports.map((r) => JSON.parse(reportJson(r)) as unknown),
+      notStarted: skipped,
+      result: { exitCode, ok: reports.filter((r) => r.result.exitCode === 0).length },
+    },
+    null,
+    2,
+  );
 }

@@ -5,15 +5,35 @@
 import { connect, type Secrets } from '../aws.js';
 import { ExitCode, RotctlError } from '../errors.js';
 import {
-  applyMoves, assess, buildPlan, undoMoves, verifyLabels,
-  type Assessment, type Choice, type LabelMove, type Plan,
+  applyMoves,
+  assess,
+  buildPlan,
+  undoMoves,
+  verifyLabels,
+  type Assessment,
+  type Choice,
+  type LabelMove,
+  type Plan,
 } from '../plan.js';
 import {
-  CHOICE_NAMES, cli, moveCall, planCalls, renderAssessment, renderLabelChange, renderOptions,
-  renderPlan, renderSecret, renderUndo,
+  CHOICE_NAMES,
+  cli,
+  moveCall,
+  planCalls,
+  renderAssessment,
+  renderLabelChange,
+  renderOptions,
+  renderPlan,
+  renderSecret,
+  renderUndo,
 } from '../render.js';
 import {
-  assessmentJson, newReport, planJson, snapshotJson, type Report, type ResultStatus,
+  assessmentJson,
+  newReport,
+  planJson,
+  snapshotJson,
+  type Report,
+  type ResultStatus,
 } from '../report.js';
 import { labelMap, sameLabels, type LabelMap, type SecretSnapshot } from '../state.js';
 import type { Ui } from '../ui.js';
@@ -65,7 +85,11 @@ export function wasInterrupted(): boolean {
   return interrupted;
 }
 
-export async function cancel(secretId: string, opts: CancelOptions, ui: Ui): Promise<CancelOutcome> {
+export async function cancel(
+  secretId: string,
+  opts: CancelOptions,
+  ui: Ui,
+): Promise<CancelOutcome> {
   const run: Run = { secretId, opts, ui, report: newReport(secretId), writing: false };
   const onSigint = sigintHandler(run);
   process.on('SIGINT', onSigint);
@@ -84,8 +108,12 @@ export async function cancel(secretId: string, opts: CancelOptions, ui: Ui): Pro
 
 function internalError(err: unknown): RotctlError {
   const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return new RotctlError(ExitCode.internal, `Unexpected error: ${text}`,
-    'Run again with -v to see where it happened.', { cause: err });
+  return new RotctlError(
+    ExitCode.internal,
+    `Unexpected error: ${text}`,
+    'Run again with -v to see where it happened.',
+    { cause: err },
+  );
 }
 
 function statusOf(err: RotctlError): ResultStatus {
@@ -105,7 +133,10 @@ function finish(run: Run, status: ResultStatus, code: number, message: string, h
 async function readDecideApply(run: Run): Promise<void> {
   const { ui, opts } = run;
   const aws = await connect({
-    region: opts.region, profile: opts.profile, endpoint: opts.endpointUrl, log: ui.verbose,
+    region: opts.region,
+    profile: opts.profile,
+    endpoint: opts.endpointUrl,
+    log: ui.verbose,
   });
   run.aws = aws;
   run.report.secret.region = aws.region;
@@ -159,9 +190,10 @@ function recordPlan(run: Run, snap: SecretSnapshot, plan: Plan): void {
 }
 
 function nothingToDo(run: Run, snap: SecretSnapshot, a: Assessment): void {
-  const msg = a.code === 'S2'
-    ? `${snap.name}: rotation is off and the last rotation finished; nothing to do.`
-    : `${snap.name}: rotation is off and no AWSPENDING blocks it; nothing to do.`;
+  const msg =
+    a.code === 'S2'
+      ? `${snap.name}: rotation is off and the last rotation finished; nothing to do.`
+      : `${snap.name}: rotation is off and no AWSPENDING blocks it; nothing to do.`;
   run.ui.out(renderUndo(snap.arn, snap.region, [], false, run.ui.style));
   finish(run, 'nothing-to-do', 0, msg);
 }
@@ -169,9 +201,11 @@ function nothingToDo(run: Run, snap: SecretSnapshot, a: Assessment): void {
 async function apply(run: Run, aws: Secrets, snap: SecretSnapshot, a: Assessment, plan: Plan) {
   const { ui, opts } = run;
   if (!opts.yes && !ui.interactive) {
-    throw new RotctlError(ExitCode.decisionNeeded,
+    throw new RotctlError(
+      ExitCode.decisionNeeded,
       `No terminal to confirm the changes to ${snap.name}; nothing was written.`,
-      'Add --yes to apply the plan above without prompts.');
+      'Add --yes to apply the plan above without prompts.',
+    );
   }
   if (plan.cancelRotation) {
     await confirmOrStop(run, `Turn off rotation for ${snap.name} now (CancelRotateSecret)?`);
@@ -185,8 +219,11 @@ async function apply(run: Run, aws: Secrets, snap: SecretSnapshot, a: Assessment
 async function confirmOrStop(run: Run, question: string): Promise<void> {
   if (run.opts.yes) return;
   if (await run.ui.confirm(question)) return;
-  throw new RotctlError(ExitCode.decisionNeeded, 'Stopped at your answer; nothing more was written.',
-    appliedHint(run));
+  throw new RotctlError(
+    ExitCode.decisionNeeded,
+    'Stopped at your answer; nothing more was written.',
+    appliedHint(run),
+  );
 }
 
 function appliedHint(run: Run): string {
@@ -209,13 +246,19 @@ async function write(run: Run, api: string, call: () => Promise<void>): Promise<
 }
 
 async function applyMoveSteps(
-  run: Run, aws: Secrets, snap: SecretSnapshot, a: Assessment, plan: Plan,
+  run: Run,
+  aws: Secrets,
+  snap: SecretSnapshot,
+  a: Assessment,
+  plan: Plan,
 ): Promise<LabelMap> {
   const base = await aws.readLabels(snap.arn);
   checkDrift(snap, a, plan, base);
   const calls = plan.moves.length === 1 ? '1 label change' : `${plan.moves.length} label changes`;
-  await confirmOrStop(run,
-    `Apply ${CHOICE_NAMES[plan.choice as Choice]} to ${snap.name} (${calls}, as planned above)?`);
+  await confirmOrStop(
+    run,
+    `Apply ${CHOICE_NAMES[plan.choice as Choice]} to ${snap.name} (${calls}, as planned above)?`,
+  );
 
   let labels = base;
   for (const move of plan.moves) {
@@ -239,20 +282,29 @@ function checkDrift(snap: SecretSnapshot, a: Assessment, plan: Plan, now: LabelM
   const moved = { ...snap, versions };
   const again = assess(moved);
   const stillAllowed = plan.choice === 'nothing' || again.options?.[plan.choice].allowed === true;
-  const samePlan = !again.refusal && again.code === a.code && again.pending === a.pending &&
+  const samePlan =
+    !again.refusal &&
+    again.code === a.code &&
+    again.pending === a.pending &&
     stillAllowed &&
     JSON.stringify(buildPlan(moved, again, plan.choice).moves) === JSON.stringify(plan.moves);
   if (samePlan) return;
-  throw new RotctlError(ExitCode.changed,
+  throw new RotctlError(
+    ExitCode.changed,
     `The staging labels of ${snap.name} changed since they were read; no label was written. ` +
       `Now: ${describeLabels(now)}`,
     'Another writer (a rotation retry or a colleague) is active. Run rotctl cancel again ' +
-      'to see the new state.');
+      'to see the new state.',
+  );
 }
 
 function newVersion(id: string, labels: string[]) {
   return {
-    id, labels, createdDate: undefined, lastAccessedDate: undefined, value: 'not-checked' as const,
+    id,
+    labels,
+    createdDate: undefined,
+    lastAccessedDate: undefined,
+    value: 'not-checked' as const,
   };
 }
 
@@ -267,7 +319,12 @@ function describeLabels(map: LabelMap): string {
  * neither as before nor as planned mean another writer is at work.
  */
 async function writeMove(
-  run: Run, aws: Secrets, arn: string, move: LabelMove, before: LabelMap, want: LabelMap,
+  run: Run,
+  aws: Secrets,
+  arn: string,
+  move: LabelMove,
+  before: LabelMap,
+  want: LabelMap,
 ) {
   const api = moveCall(arn, move).api;
   try {
@@ -291,17 +348,22 @@ async function writeMove(
 }
 
 function changedByOther(run: Run, arn: string, now: LabelMap): RotctlError {
-  return new RotctlError(ExitCode.changed,
+  return new RotctlError(
+    ExitCode.changed,
     `The staging labels of ${arn} were changed by another writer during the repair. ` +
       `Now: ${describeLabels(now)}`,
-    `${appliedHint(run)}. Run rotctl cancel again to see the new state.`);
+    `${appliedHint(run)}. Run rotctl cancel again to see the new state.`,
+  );
 }
 
 const VERIFY_DELAYS_MS = [0, 250, 500, 1000, 2000];
 
 /** Re-read until the labels match the plan; reads may lag behind writes for a moment. */
 async function verify(
-  run: Run, aws: Secrets, snap: SecretSnapshot, expected: LabelMap | undefined,
+  run: Run,
+  aws: Secrets,
+  snap: SecretSnapshot,
+  expected: LabelMap | undefined,
 ): Promise<LabelMap> {
   let labels: LabelMap = {};
   let problems: string[] = [];
@@ -312,9 +374,11 @@ async function verify(
     if (problems.length === 0) return labels;
   }
   run.report.after = { labels };
-  throw new RotctlError(ExitCode.changed,
+  throw new RotctlError(
+    ExitCode.changed,
     `The check after writing failed for ${snap.name}: ${problems.join('; ')}`,
-    `${appliedHint(run)}. Now: ${describeLabels(labels)}. Inspect before running again.`);
+    `${appliedHint(run)}. Now: ${describeLabels(labels)}. Inspect before running again.`,
+  );
 }
 
 function conclude(run: Run, snap: SecretSnapshot, a: Assessment, plan: Plan, after: LabelMap) {
@@ -330,12 +394,16 @@ function conclude(run: Run, snap: SecretSnapshot, a: Assessment, plan: Plan, aft
 function doneMessage(snap: SecretSnapshot, a: Assessment, plan: Plan): string {
   const off = plan.cancelRotation ? ' Rotation is off.' : '';
   if (plan.choice === 'rollback') {
-    return `Rolled back ${snap.name}: AWSPENDING removed from ${a.pending}; AWSCURRENT stays on ` +
-      `${a.current}.${off}`;
+    return (
+      `Rolled back ${snap.name}: AWSPENDING removed from ${a.pending}; AWSCURRENT stays on ` +
+      `${a.current}.${off}`
+    );
   }
   if (plan.choice === 'promote' && a.pending === a.current) {
-    return `Finished ${snap.name}: the leftover AWSPENDING removed from ${a.pending}, which holds ` +
-      `AWSCURRENT.${off}`;
+    return (
+      `Finished ${snap.name}: the leftover AWSPENDING removed from ${a.pending}, which holds ` +
+      `AWSCURRENT.${off}`
+    );
   }
   if (plan.choice === 'promote') {
     return `Promoted ${snap.name}: AWSCURRENT is now on ${a.pending}.${off}`;

@@ -16,11 +16,15 @@ interface DecideOptions {
 }
 
 export async function decide(
-  snap: SecretSnapshot, a: Assessment, opts: DecideOptions, ui: Ui,
+  snap: SecretSnapshot,
+  a: Assessment,
+  opts: DecideOptions,
+  ui: Ui,
 ): Promise<Choice | 'nothing'> {
   if (a.safeWithoutChoice === 'nothing') {
     if (opts.choice && a.options?.[opts.choice].allowed) return opts.choice;
-    if (opts.choice) ui.note(`No AWSPENDING blocks rotation, so --${opts.choice} has nothing to do.`);
+    if (opts.choice)
+      ui.note(`No AWSPENDING blocks rotation, so --${opts.choice} has nothing to do.`);
     return 'nothing';
   }
   if (opts.choice) return requested(snap, a, opts.choice);
@@ -37,9 +41,11 @@ function requested(snap: SecretSnapshot, a: Assessment, choice: Choice): Choice 
   if (verdict?.allowed) return choice;
   const other: Choice = choice === 'rollback' ? 'promote' : 'rollback';
   const otherOk = a.options?.[other].allowed;
-  throw new RotctlError(ExitCode.refused,
+  throw new RotctlError(
+    ExitCode.refused,
     `Refusing to ${CHOICE_NAMES[choice]} ${snap.name}: ${verdict?.why ?? 'not possible here.'}`,
-    otherOk ? `The safe choice here is --${other}.` : 'Nothing was written.');
+    otherOk ? `The safe choice here is --${other}.` : 'Nothing was written.',
+  );
 }
 
 function decisionNeeded(snap: SecretSnapshot, a: Assessment, opts: DecideOptions): RotctlError {
@@ -47,12 +53,16 @@ function decisionNeeded(snap: SecretSnapshot, a: Assessment, opts: DecideOptions
   const flags = allowed.map((c) => `--${c}`).join(' or ');
   const why = opts.yes
     ? 'bare --yes acts only where one choice is safe'
-    : opts.dryRun ? 'both plans are shown above' : 'there is no terminal to ask on';
-  return new RotctlError(ExitCode.decisionNeeded,
+    : opts.dryRun
+      ? 'both plans are shown above'
+      : 'there is no terminal to ask on';
+  return new RotctlError(
+    ExitCode.decisionNeeded,
     `${snap.name} needs a decision (${why}); nothing was written. State ${a.code}: ${a.title}.`,
     `Choose ${flags}: roll back keeps the old value (right when the rotation never changed the ` +
       'credential at the target); promote makes the pending value current (right when it did). ' +
-      `Example: rotctl cancel ${snap.arn} --yes ${allowed.length ? `--${allowed[0]}` : ''}`.trimEnd());
+      `Example: rotctl cancel ${snap.arn} --yes ${allowed.length ? `--${allowed[0]}` : ''}`.trimEnd(),
+  );
 }
 
 async function ask(snap: SecretSnapshot, a: Assessment, ui: Ui): Promise<Choice> {

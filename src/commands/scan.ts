@@ -4,7 +4,8 @@
  */
 import { advise } from '../advice.js';
 import { connect, type SecretSummary, type Secrets } from '../aws.js';
-import { ExitCode, RotctlError, usageError } from '../errors.js';
+import type { RotctlError } from '../errors.js';
+import { ExitCode, usageError } from '../errors.js';
 import { checkRegion } from '../input.js';
 import { assess } from '../plan.js';
 import { date } from '../render.js';
@@ -13,7 +14,12 @@ import { KNOWN_REGIONS, age, isBlocked, isOverdue, mapLimit } from '../scan.js';
 import { PENDING } from '../state.js';
 import type { Ui } from '../ui.js';
 import {
-  asRotctlError, connection, mostSevere, printError, uiFor, type CommonFlags,
+  asRotctlError,
+  connection,
+  mostSevere,
+  printError,
+  uiFor,
+  type CommonFlags,
 } from './shared.js';
 
 interface ScanFlags extends Omit<CommonFlags, 'region'> {
@@ -64,7 +70,8 @@ export async function runScanCommand(raw: Record<string, unknown>): Promise<numb
         const result = await scanRegion(region, { ...base, region }, ui, now, flags);
         update(`Scanned ${++done} of ${regions.length} region(s)`);
         return result;
-      }));
+      }),
+    );
     return report(results, ui, Boolean(flags.all));
   } catch (err) {
     return printError(ui, asRotctlError(err), Boolean(flags.verbose));
@@ -80,7 +87,10 @@ function scanRegions(flags: ScanFlags): string[] {
   if (named.length > 0) return [...new Set(named)];
   const env = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
   if (env) return [checkRegion(env, 'AWS_REGION')];
-  throw usageError('No region to scan.', 'Pass --region (repeatable), --all-regions, or set AWS_REGION.');
+  throw usageError(
+    'No region to scan.',
+    'Pass --region (repeatable), --all-regions, or set AWS_REGION.',
+  );
 }
 
 function concurrency(raw: string | undefined): number {
@@ -105,8 +115,11 @@ async function scanRegion(
     const list = await aws.listSecrets();
     result.secrets = list.length;
     const client = aws;
-    const confirmed = await mapLimit(list.filter((s) => isBlocked(s.labels)), PER_REGION_CONFIRMS,
-      (s) => confirm(client, s, region, now, flags.scanned ?? []));
+    const confirmed = await mapLimit(
+      list.filter((s) => isBlocked(s.labels)),
+      PER_REGION_CONFIRMS,
+      (s) => confirm(client, s, region, now, flags.scanned ?? []),
+    );
     result.blocked = confirmed.filter((b): b is BlockedSecret => b !== undefined);
     const blockedArns = new Set(result.blocked.map((b) => b.arn));
     const rest = list.filter((s) => !blockedArns.has(s.arn));
@@ -131,7 +144,11 @@ function recordRegionError(result: RegionResult, err: RotctlError, allRegions: b
 }
 
 async function confirm(
-  aws: Secrets, listed: SecretSummary, region: string, now: Date, scanned: readonly string[],
+  aws: Secrets,
+  listed: SecretSummary,
+  region: string,
+  now: Date,
+  scanned: readonly string[],
 ): Promise<BlockedSecret | undefined> {
   const snap = await aws.describeSecret(listed.arn);
   const a = assess(snap, now);
@@ -157,7 +174,10 @@ async function confirm(
 
 function overdueEntry(region: string, s: SecretSummary) {
   return {
-    region, name: s.name, arn: s.arn, nextRotationDate: s.nextRotationDate?.toISOString() ?? null,
+    region,
+    name: s.name,
+    arn: s.arn,
+    nextRotationDate: s.nextRotationDate?.toISOString() ?? null,
   };
 }
 
@@ -173,7 +193,8 @@ function report(results: RegionResult[], ui: Ui, all: boolean): number {
   } else {
     ui.out(renderScan(results, ui, all));
   }
-  for (const r of errors) process.stderr.write(`${ui.style.red('error:')} ${r.region}: ${r.error?.message}\n`);
+  for (const r of errors)
+    process.stderr.write(`${ui.style.red('error:')} ${r.region}: ${r.error?.message}\n`);
   return exitCode;
 }
 
@@ -182,7 +203,9 @@ function scanDocument(results: RegionResult[], exitCode: number, all: boolean) {
     schemaVersion: SCHEMA_VERSION,
     command: 'scan',
     regions: results.map((r) => ({
-      region: r.region, secrets: r.secrets, ...(r.skipped ? { skipped: r.skipped } : {}),
+      region: r.region,
+      secrets: r.secrets,
+      ...(r.skipped ? { skipped: r.skipped } : {}),
       ...(r.error ? { error: r.error } : {}),
     })),
     blocked: results.flatMap((r) => r.blocked),
@@ -198,25 +221,49 @@ function renderScan(results: RegionResult[], ui: Ui, all: boolean): string {
   const overdue = results.flatMap((r) => r.overdue);
   const lines: string[] = [];
   if (blocked.length > 0) {
-    lines.push(s.bold('Blocked rotations'), table(
-      ['REGION', 'SECRET', 'STATE', 'ROTATION', 'PENDING FOR', 'FIX'],
-      blocked.map((b) => [b.region, b.name, b.state, b.rotationEnabled ? 'on' : 'off',
-        b.pendingFor, b.fix ?? '-']), s.dim), '');
+    lines.push(
+      s.bold('Blocked rotations'),
+      table(
+        ['REGION', 'SECRET', 'STATE', 'ROTATION', 'PENDING FOR', 'FIX'],
+        blocked.map((b) => [
+          b.region,
+          b.name,
+          b.state,
+          b.rotationEnabled ? 'on' : 'off',
+          b.pendingFor,
+          b.fix ?? '-',
+        ]),
+        s.dim,
+      ),
+      '',
+    );
   }
   if (overdue.length > 0) {
-    lines.push(s.bold('Rotation overdue (enabled, next rotation date in the past)'), table(
-      ['REGION', 'SECRET', 'NEXT ROTATION'],
-      overdue.map((o) => [o.region, o.name, date(o.nextRotationDate ? new Date(o.nextRotationDate) : undefined)]),
-      s.dim), '');
+    lines.push(
+      s.bold('Rotation overdue (enabled, next rotation date in the past)'),
+      table(
+        ['REGION', 'SECRET', 'NEXT ROTATION'],
+        overdue.map((o) => [
+          o.region,
+          o.name,
+          date(o.nextRotationDate ? new Date(o.nextRotationDate) : undefined),
+        ]),
+        s.dim,
+      ),
+      '',
+    );
   }
   if (all) {
     const healthy = results.flatMap((r) => r.healthy.map((h) => [h.region, h.name]));
-    if (healthy.length > 0) lines.push(s.bold('Healthy'), table(['REGION', 'SECRET'], healthy, s.dim), '');
+    if (healthy.length > 0)
+      lines.push(s.bold('Healthy'), table(['REGION', 'SECRET'], healthy, s.dim), '');
   }
   const total = results.reduce((n, r) => n + r.secrets, 0);
   const scanned = results.filter((r) => !r.skipped && !r.error).length;
-  lines.push(`Scanned ${total} secret(s) in ${scanned} region(s): ${blocked.length} blocked, ` +
-    `${overdue.length} overdue.`);
+  lines.push(
+    `Scanned ${total} secret(s) in ${scanned} region(s): ${blocked.length} blocked, ` +
+      `${overdue.length} overdue.`,
+  );
   const skipped = results.filter((r) => r.skipped).map((r) => r.region);
   if (skipped.length > 0) lines.push(s.dim(`Skipped (not enabled): ${skipped.join(', ')}`));
   return lines.join('\n');
@@ -224,6 +271,10 @@ function renderScan(results: RegionResult[], ui: Ui, all: boolean): string {
 
 function table(header: string[], rows: string[][], dim: (s: string) => string): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [dim(line(header)), ...rows.map(line)].join('\n');
 }

@@ -31,11 +31,16 @@ export function connection(flags: CommonFlags, targetRegion?: string): Connectio
   const envRegion = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined;
   const profile = flags.profile?.trim();
   if (flags.profile !== undefined && !profile) {
-    throw new RotctlError(ExitCode.usage, '--profile is empty.', 'Name a profile or drop the flag.');
+    throw new RotctlError(
+      ExitCode.usage,
+      '--profile is empty.',
+      'Name a profile or drop the flag.',
+    );
   }
   const flagRegion = flags.region === undefined ? undefined : checkRegion(flags.region, '--region');
   return {
-    region: targetRegion ?? flagRegion ?? (envRegion ? checkRegion(envRegion, 'AWS_REGION') : undefined),
+    region:
+      targetRegion ?? flagRegion ?? (envRegion ? checkRegion(envRegion, 'AWS_REGION') : undefined),
     profile,
     endpointUrl: flags.endpointUrl === undefined ? undefined : checkEndpoint(flags.endpointUrl),
   };
@@ -53,18 +58,31 @@ export function printError(ui: Ui, err: RotctlError, verbose: boolean): number {
 export function asRotctlError(err: unknown): RotctlError {
   if (err instanceof RotctlError) return err;
   const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return new RotctlError(ExitCode.internal, `Unexpected error: ${text}`,
-    'Run again with -v to see where it happened.', { cause: err });
+  return new RotctlError(
+    ExitCode.internal,
+    `Unexpected error: ${text}`,
+    'Run again with -v to see where it happened.',
+    { cause: err },
+  );
 }
 
 /** For batches: the exit code that matters most. A secret left inconsistent outranks a refusal. */
 const SEVERITY: number[] = [
-  ExitCode.ok, ExitCode.blocked, ExitCode.usage, ExitCode.decisionNeeded, ExitCode.refused,
-  ExitCode.awsRejected, ExitCode.transient, ExitCode.changed, ExitCode.internal,
+  ExitCode.ok,
+  ExitCode.blocked,
+  ExitCode.usage,
+  ExitCode.decisionNeeded,
+  ExitCode.refused,
+  ExitCode.awsRejected,
+  ExitCode.transient,
+  ExitCode.changed,
+  ExitCode.internal,
   ExitCode.interrupted,
 ];
 
 export function mostSevere(codes: number[]): number {
-  return codes.reduce((worst, code) =>
-    (SEVERITY.indexOf(code) > SEVERITY.indexOf(worst) ? code : worst), ExitCode.ok);
+  return codes.reduce(
+    (worst, code) => (SEVERITY.indexOf(code) > SEVERITY.indexOf(worst) ? code : worst),
+    ExitCode.ok,
+  );
 }

@@ -20,9 +20,16 @@ export interface StatusOutcome {
   document: Record<string, unknown>;
 }
 
-export async function status(secretId: string, opts: StatusOptions, ui: Ui): Promise<StatusOutcome> {
+export async function status(
+  secretId: string,
+  opts: StatusOptions,
+  ui: Ui,
+): Promise<StatusOutcome> {
   const aws = await connect({
-    region: opts.region, profile: opts.profile, endpoint: opts.endpointUrl, log: ui.verbose,
+    region: opts.region,
+    profile: opts.profile,
+    endpoint: opts.endpointUrl,
+    log: ui.verbose,
   });
   try {
     const snap = await ui.spin(`Reading ${secretId}`, () => aws.readSnapshot(secretId));
@@ -48,8 +55,9 @@ export async function status(secretId: string, opts: StatusOptions, ui: Ui): Pro
     return { exitCode, document };
   } catch (err) {
     if (err instanceof RotctlError) throw err;
-    throw new RotctlError(ExitCode.internal, `Unexpected error: ${String(err)}`, undefined,
-      { cause: err });
+    throw new RotctlError(ExitCode.internal, `Unexpected error: ${String(err)}`, undefined, {
+      cause: err,
+    });
   } finally {
     aws.close();
   }
@@ -60,7 +68,11 @@ export async function runStatusCommand(secret: string, raw: Record<string, unkno
   const ui = await uiFor(flags);
   try {
     const target = parseTarget(secret, flags.region);
-    const { exitCode, document } = await status(target.secretId, connection(flags, target.region), ui);
+    const { exitCode, document } = await status(
+      target.secretId,
+      connection(flags, target.region),
+      ui,
+    );
     if (ui.json) process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
     return exitCode;
   } catch (err) {

@@ -57,11 +57,16 @@ export function runCli(args: readonly string[], opts: RunOptions = {}): Promise<
   // Only our own child, through its handle (its PID).
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   return new Promise((resolve, reject) => {
-    child.once('error', (e) => { clearTimeout(timer); reject(e); });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       resolve({
-        code, signal, args: argv,
+        code,
+        signal,
+        args: argv,
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
       });
@@ -71,8 +76,10 @@ export function runCli(args: readonly string[], opts: RunOptions = {}): Promise<
 
 /** A compact description of a run for assertion messages. */
 export function describeRun(r: CliResult): string {
-  return `rotctl ${r.args.join(' ')}\n-> exit ${String(r.code)} ${r.signal ?? ''}\n` +
-    `--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
+  return (
+    `rotctl ${r.args.join(' ')}\n-> exit ${String(r.code)} ${r.signal ?? ''}\n` +
+    `--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`
+  );
 }
 
 /** Assert the exit code, showing the whole run when it differs. */
@@ -96,13 +103,19 @@ export function assertNoSentinels(r: CliResult, sentinels: readonly string[]): v
 export type Labels = Record<string, string[]>;
 
 /** The labels as the emulator holds them now, read with ListSecretVersionIds by ARN. */
-export async function labelsOf(endpoint: string, arn: string, region = 'us-east-1'):
-  Promise<Labels> {
+export async function labelsOf(
+  endpoint: string,
+  arn: string,
+  region = 'us-east-1',
+): Promise<Labels> {
   const sm = client(endpoint, region);
   try {
-    const out = await sm.send(new ListSecretVersionIdsCommand({
-      SecretId: arn, IncludeDeprecated: true,
-    }));
+    const out = await sm.send(
+      new ListSecretVersionIdsCommand({
+        SecretId: arn,
+        IncludeDeprecated: true,
+      }),
+    );
     const labels: Labels = {};
     for (const v of out.Versions ?? []) {
       if (v.VersionId) labels[v.VersionId] = [...(v.VersionStages ?? [])].sort();
@@ -114,8 +127,11 @@ export async function labelsOf(endpoint: string, arn: string, region = 'us-east-
 }
 
 /** DescribeSecret by ARN, for RotationEnabled and friends. */
-export async function describeSecret(endpoint: string, arn: string, region = 'us-east-1'):
-  Promise<DescribeSecretCommandOutput> {
+export async function describeSecret(
+  endpoint: string,
+  arn: string,
+  region = 'us-east-1',
+): Promise<DescribeSecretCommandOutput> {
   const sm = client(endpoint, region);
   try {
     return await sm.send(new DescribeSecretCommand({ SecretId: arn }));
@@ -125,8 +141,11 @@ export async function describeSecret(endpoint: string, arn: string, region = 'us
 }
 
 /** RotationEnabled as a boolean: moto leaves the key out for never-configured secrets. */
-export async function rotationEnabled(endpoint: string, arn: string, region = 'us-east-1'):
-  Promise<boolean> {
+export async function rotationEnabled(
+  endpoint: string,
+  arn: string,
+  region = 'us-east-1',
+): Promise<boolean> {
   return (await describeSecret(endpoint, arn, region)).RotationEnabled === true;
 }
 
@@ -138,8 +157,10 @@ export function parseJsonDoc(r: CliResult): Record<string, unknown> {
   } catch (e) {
     assert.fail(`stdout is not one JSON document (${String(e)})\n${describeRun(r)}`);
   }
-  assert.ok(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed),
-    `JSON document is not an object\n${describeRun(r)}`);
+  assert.ok(
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed),
+    `JSON document is not an object\n${describeRun(r)}`,
+  );
   return parsed as Record<string, unknown>;
 }
 

@@ -7,8 +7,7 @@ import type { Socket } from 'node:net';
 import { after, beforeEach } from 'node:test';
 
 export type FaultMode =
-  | 'throttle' | 'http500' | '503' | 'reset' | 'reset-after'
-  | 'delay' | 'hang' | 'deny' | 'hook';
+  'throttle' | 'http500' | '503' | 'reset' | 'reset-after' | 'delay' | 'hang' | 'deny' | 'hook';
 
 export interface Fault {
   /** X-Amz-Target operation name, e.g. 'UpdateSecretVersionStage'; undefined = any. */
@@ -46,11 +45,21 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-interface ArmedFault extends Fault { left: number }
+interface ArmedFault extends Fault {
+  left: number;
+}
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const MODES = new Set<FaultMode>([
-  'throttle', 'http500', '503', 'reset', 'reset-after', 'delay', 'hang', 'deny', 'hook',
+  'throttle',
+  'http500',
+  '503',
+  'reset',
+  'reset-after',
+  'delay',
+  'hang',
+  'deny',
+  'hook',
 ]);
 // Hop-by-hop headers must not be copied: the proxy re-frames the buffered body itself.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
@@ -77,7 +86,11 @@ function validate(f: Fault): void {
 
 function operationOf(req: IncomingMessage): string {
   const header = req.headers['x-amz-target'];
-  return String(Array.isArray(header) ? header[0] : header ?? '').split('.').pop() ?? '';
+  return (
+    String(Array.isArray(header) ? header[0] : (header ?? ''))
+      .split('.')
+      .pop() ?? ''
+  );
 }
 
 function parseBody(raw: Buffer): Record<string, unknown> {
@@ -92,9 +105,11 @@ function parseBody(raw: Buffer): Record<string, unknown> {
 
 export function denyMessage(op: string, body: Record<string, unknown>): string {
   const resource = typeof body.SecretId === 'string' ? body.SecretId : '*';
-  return `User: arn:aws:iam::123456789012:user/test is not authorized to perform: `
-    + `secretsmanager:${op} on resource: ${resource} because no identity-based policy `
-    + `allows the secretsmanager:${op} action`;
+  return (
+    `User: arn:aws:iam::123456789012:user/test is not authorized to perform: ` +
+    `secretsmanager:${op} on resource: ${resource} because no identity-based policy ` +
+    `allows the secretsmanager:${op} action`
+  );
 }
 
 /** Answers like the AWS JSON 1.1 protocol does, so the SDK maps it to a typed exception. */
@@ -119,7 +134,11 @@ function readAll(stream: IncomingMessage): Promise<Buffer> {
   });
 }
 
-interface Upstream { status: number; headers: http.OutgoingHttpHeaders; body: Buffer }
+interface Upstream {
+  status: number;
+  headers: http.OutgoingHttpHeaders;
+  body: Buffer;
+}
 
 class FaultProxyServer implements FaultProxy {
   endpoint = '';
@@ -177,9 +196,12 @@ class FaultProxyServer implements FaultProxy {
 
   /** First armed fault for this request; consumes one of its uses. */
   private take(target: string, body: Record<string, unknown>): ArmedFault | undefined {
-    const hit = this.faults.find((f) => f.left > 0
-      && (f.target === undefined || f.target === target)
-      && (f.match === undefined || f.match(body)));
+    const hit = this.faults.find(
+      (f) =>
+        f.left > 0 &&
+        (f.target === undefined || f.target === target) &&
+        (f.match === undefined || f.match(body)),
+    );
     if (hit) hit.left -= 1;
     this.faults = this.faults.filter((f) => f.left > 0);
     return hit;
@@ -200,25 +222,35 @@ class FaultProxyServer implements FaultProxy {
   }
 
   private async apply(
-    fault: ArmedFault | undefined, target: string, body: Record<string, unknown>,
-    req: IncomingMessage, res: ServerResponse, raw: Buffer,
+    fault: ArmedFault | undefined,
+    target: string,
+    body: Record<string, unknown>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: Buffer,
   ): Promise<void> {
     const msg = fault?.message;
     switch (fault?.mode) {
-      case undefined: return this.relay(req, res, raw);
-      case 'throttle': return sendError(res, 400, 'ThrottlingException', msg ?? 'Rate exceeded');
-      case 'http500': return sendError(res, 500, 'InternalServiceError', msg ?? 'injected 500');
-      case '503': return sendError(res, 503, 'ServiceUnavailable', msg ?? 'injected 503');
+      case undefined:
+        return this.relay(req, res, raw);
+      case 'throttle':
+        return sendError(res, 400, 'ThrottlingException', msg ?? 'Rate exceeded');
+      case 'http500':
+        return sendError(res, 500, 'InternalServiceError', msg ?? 'injected 500');
+      case '503':
+        return sendError(res, 503, 'ServiceUnavailable', msg ?? 'injected 503');
       case 'deny':
         return sendError(res, 400, 'AccessDeniedException', msg ?? denyMessage(target, body));
-      case 'reset': return void req.socket.resetAndDestroy();
+      case 'reset':
+        return void req.socket.resetAndDestroy();
       case 'reset-after':
         await this.forward(req, raw); // moto applies the request; its answer is thrown away
         return void req.socket.resetAndDestroy();
       case 'delay':
         await this.sleep(fault.delayMs ?? 1000);
         return this.relay(req, res, raw);
-      case 'hang': return; // socket stays open until the client gives up or close()
+      case 'hang':
+        return; // socket stays open until the client gives up or close()
       case 'hook':
         await fault.hook?.();
         return this.relay(req, res, raw);
@@ -227,7 +259,10 @@ class FaultProxyServer implements FaultProxy {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => { this.timers.delete(t); resolve(); }, ms);
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
       this.timers.add(t);
     });
   }
@@ -243,18 +278,27 @@ class FaultProxyServer implements FaultProxy {
   private forward(req: IncomingMessage, raw: Buffer): Promise<Upstream> {
     if (this.closed) return Promise.reject(new Error('closed'));
     return new Promise((resolve, reject) => {
-      const out = http.request({
-        host: this.upstream.hostname.replace(/^\[|\]$/g, ''),
-        port: this.upstream.port || 80,
-        method: req.method,
-        path: req.url,
-        headers: { ...stripHopByHop(req.headers), 'content-length': raw.length },
-        agent: this.agent,
-      }, (answer) => {
-        readAll(answer).then((buf) => resolve({
-          status: answer.statusCode ?? 502, headers: stripHopByHop(answer.headers), body: buf,
-        }), reject);
-      });
+      const out = http.request(
+        {
+          host: this.upstream.hostname.replace(/^\[|\]$/g, ''),
+          port: this.upstream.port || 80,
+          method: req.method,
+          path: req.url,
+          headers: { ...stripHopByHop(req.headers), 'content-length': raw.length },
+          agent: this.agent,
+        },
+        (answer) => {
+          readAll(answer).then(
+            (buf) =>
+              resolve({
+                status: answer.statusCode ?? 502,
+                headers: stripHopByHop(answer.headers),
+                body: buf,
+              }),
+            reject,
+          );
+        },
+      );
       out.on('error', reject);
       out.end(raw);
     });
@@ -305,4 +349,3 @@ export function useRecordingProxy(upstream: () => { endpoint: string }): Recordi
   };
   return Object.assign(use, { current });
 }
-

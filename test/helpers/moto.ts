@@ -67,8 +67,10 @@ function waitForEndpoint(child: ChildProcess, log: RingLog): Promise<string> {
       cleanup();
       reject(new Error(`moto_server ${why}\n--- moto output ---\n${log.tail(40)}`));
     };
-    const timer = setTimeout(() => fail(`did not start in ${START_TIMEOUT_MS} ms`),
-      START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(`did not start in ${START_TIMEOUT_MS} ms`),
+      START_TIMEOUT_MS,
+    );
     const onData = (): void => {
       const m = READY_RE.exec(log.tail());
       if (!m?.[1]) return;
@@ -140,7 +142,9 @@ export async function startMoto(): Promise<Moto> {
   child.stderr.on('data', (c: Buffer) => log.push(c));
   const pid = child.pid;
   // If the test process dies without after() running, still take the server down.
-  const onExit = (): void => { if (pid !== undefined) signal(pid, 'SIGTERM'); };
+  const onExit = (): void => {
+    if (pid !== undefined) signal(pid, 'SIGTERM');
+  };
   process.once('exit', onExit);
   try {
     const endpoint = await waitForEndpoint(child, log);
@@ -155,7 +159,11 @@ export async function startMoto(): Promise<Moto> {
 }
 
 function makeMoto(
-  endpoint: string, pid: number, child: ChildProcess, log: RingLog, forget: () => void,
+  endpoint: string,
+  pid: number,
+  child: ChildProcess,
+  log: RingLog,
+  forget: () => void,
 ): Moto {
   return {
     endpoint,
@@ -165,7 +173,9 @@ function makeMoto(
         await postJson(`${endpoint}/moto-api/reset`);
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err);
-        throw new Error(`moto reset failed: ${why}\n--- moto output ---\n${log.tail(40)}`);
+        throw new Error(`moto reset failed: ${why}\n--- moto output ---\n${log.tail(40)}`, {
+          cause: err,
+        });
       }
     },
     stop: async () => {
@@ -205,7 +215,9 @@ export function useMoto(): MotoGetter {
     // A failing before() would only mark tests "cancelled"; beforeEach() fails each one.
     if (!missing) moto = await startMoto();
   });
-  after(async () => { await moto?.stop(); });
+  after(async () => {
+    await moto?.stop();
+  });
   beforeEach(async (t) => {
     if (missing && inCi) throw new Error(MOTO_MISSING);
     if (skipping) {

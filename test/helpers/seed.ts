@@ -47,8 +47,7 @@ export const LAMBDA_NAME = 'app-db-rotation';
 export const LAMBDA_ARN = `arn:aws:lambda:${PRIMARY_REGION}:${ACCOUNT}:function:${LAMBDA_NAME}`;
 /** C22: a rotation function that was never created in moto. */
 export const MISSING_LAMBDA_ARN = `${LAMBDA_ARN}-deleted`;
-export const KMS_KEY_ARN =
-  `arn:aws:kms:${PRIMARY_REGION}:${ACCOUNT}:key/11111111-2222-4333-8444-555555555555`;
+export const KMS_KEY_ARN = `arn:aws:kms:${PRIMARY_REGION}:${ACCOUNT}:key/11111111-2222-4333-8444-555555555555`;
 /** S11: labels apps might pin; rotctl must never move or remove them. */
 export const CUSTOM_LABELS = { A: 'pinned-prod', B: 'last-known-good', P: 'canary' } as const;
 /** C13: unlabelled versions seeded before B, A and P (130 versions in total). */
@@ -98,8 +97,11 @@ function newSentinel(ctx: Ctx, tag: string): string {
 }
 
 /** SDK input for a fresh unique value; JSON mimics a database credential. */
-function valueInput(ctx: Ctx, tag: string, kind: ValueKind):
-  { SecretString: string } | { SecretBinary: Uint8Array } {
+function valueInput(
+  ctx: Ctx,
+  tag: string,
+  kind: ValueKind,
+): { SecretString: string } | { SecretBinary: Uint8Array } {
   const s = newSentinel(ctx, tag);
   if (kind === 'plain') return { SecretString: s };
   if (kind === 'json') return { SecretString: JSON.stringify({ username: 'app', password: s }) };
@@ -112,37 +114,50 @@ function valueInput(ctx: Ctx, tag: string, kind: ValueKind):
 // Secrets Manager building blocks
 
 async function createSecret(
-  ctx: Ctx, first?: Letter, extra: { Tags?: Tag[]; KmsKeyId?: string; replica?: boolean } = {},
+  ctx: Ctx,
+  first?: Letter,
+  extra: { Tags?: Tag[]; KmsKeyId?: string; replica?: boolean } = {},
 ): Promise<void> {
   const value = first ? valueInput(ctx, first, 'json') : {};
   if (first) ctx.used.add(first);
-  await ctx.sm.send(new CreateSecretCommand({
-    Name: ctx.name,
-    ...value,
-    ...(first ? { ClientRequestToken: VERSION_IDS[first] } : {}),
-    ...(extra.Tags ? { Tags: extra.Tags } : {}),
-    ...(extra.KmsKeyId ? { KmsKeyId: extra.KmsKeyId } : {}),
-    ...(extra.replica ? { AddReplicaRegions: [{ Region: REPLICA_REGION }] } : {}),
-  }));
+  await ctx.sm.send(
+    new CreateSecretCommand({
+      Name: ctx.name,
+      ...value,
+      ...(first ? { ClientRequestToken: VERSION_IDS[first] } : {}),
+      ...(extra.Tags ? { Tags: extra.Tags } : {}),
+      ...(extra.KmsKeyId ? { KmsKeyId: extra.KmsKeyId } : {}),
+      ...(extra.replica ? { AddReplicaRegions: [{ Region: REPLICA_REGION }] } : {}),
+    }),
+  );
 }
 
 /** PutSecretValue with a fixed token; no stages means moto's default (AWSCURRENT). */
 async function putValue(
-  ctx: Ctx, letter: Letter, stages?: string[], kind: ValueKind = 'json',
+  ctx: Ctx,
+  letter: Letter,
+  stages?: string[],
+  kind: ValueKind = 'json',
 ): Promise<void> {
   ctx.used.add(letter);
   await putToken(ctx, VERSION_IDS[letter], letter, stages, kind);
 }
 
 async function putToken(
-  ctx: Ctx, token: string, tag: string, stages?: string[], kind: ValueKind = 'json',
+  ctx: Ctx,
+  token: string,
+  tag: string,
+  stages?: string[],
+  kind: ValueKind = 'json',
 ): Promise<void> {
-  await ctx.sm.send(new PutSecretValueCommand({
-    SecretId: ctx.name,
-    ClientRequestToken: token,
-    ...valueInput(ctx, tag, kind),
-    ...(stages ? { VersionStages: stages } : {}),
-  }));
+  await ctx.sm.send(
+    new PutSecretValueCommand({
+      SecretId: ctx.name,
+      ClientRequestToken: token,
+      ...valueInput(ctx, tag, kind),
+      ...(stages ? { VersionStages: stages } : {}),
+    }),
+  );
 }
 
 /** B holds AWSPREVIOUS, A holds AWSCURRENT (and is moto's default version). */
@@ -152,15 +167,15 @@ async function createAB(ctx: Ctx): Promise<void> {
 }
 
 /** Label edits go through UpdateSecretVersionStage, like an operator's CLI call would. */
-async function moveLabel(
-  ctx: Ctx, label: string, to?: Letter, from?: Letter,
-): Promise<void> {
-  await ctx.sm.send(new UpdateSecretVersionStageCommand({
-    SecretId: ctx.name,
-    VersionStage: label,
-    ...(to ? { MoveToVersionId: VERSION_IDS[to] } : {}),
-    ...(from ? { RemoveFromVersionId: VERSION_IDS[from] } : {}),
-  }));
+async function moveLabel(ctx: Ctx, label: string, to?: Letter, from?: Letter): Promise<void> {
+  await ctx.sm.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: ctx.name,
+      VersionStage: label,
+      ...(to ? { MoveToVersionId: VERSION_IDS[to] } : {}),
+      ...(from ? { RemoveFromVersionId: VERSION_IDS[from] } : {}),
+    }),
+  );
 }
 
 async function cancelRotation(ctx: Ctx): Promise<void> {
@@ -170,8 +185,12 @@ async function cancelRotation(ctx: Ctx): Promise<void> {
 // ---------------------------------------------------------------------------------------
 // Rotation set-up routes (test-infra §2.2–2.4)
 
-function rotateCommand(ctx: Ctx, lambdaArn: string, pending: Letter | undefined,
-  immediately: boolean): RotateSecretCommand {
+function rotateCommand(
+  ctx: Ctx,
+  lambdaArn: string,
+  pending: Letter | undefined,
+  immediately: boolean,
+): RotateSecretCommand {
   return new RotateSecretCommand({
     SecretId: ctx.name,
     RotationLambdaARN: lambdaArn,
@@ -230,8 +249,10 @@ const EMPTY_ZIP = 'UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==';
 
 /** moto routes by the service in the SigV4 scope and does not verify signatures. */
 function authHeader(service: string): string {
-  return `AWS4-HMAC-SHA256 Credential=test/20260101/${PRIMARY_REGION}/${service}/aws4_request, `
-    + 'SignedHeaders=host, Signature=0';
+  return (
+    `AWS4-HMAC-SHA256 Credential=test/20260101/${PRIMARY_REGION}/${service}/aws4_request, ` +
+    'SignedHeaders=host, Signature=0'
+  );
 }
 
 async function iamCall(endpoint: string, params: Record<string, string>): Promise<string> {
@@ -252,7 +273,9 @@ async function iamCall(endpoint: string, params: Record<string, string>): Promis
 
 async function ensureRole(endpoint: string): Promise<string> {
   await iamCall(endpoint, {
-    Action: 'CreateRole', RoleName: ROLE_NAME, AssumeRolePolicyDocument: '{}',
+    Action: 'CreateRole',
+    RoleName: ROLE_NAME,
+    AssumeRolePolicyDocument: '{}',
   });
   const text = await iamCall(endpoint, { Action: 'GetRole', RoleName: ROLE_NAME });
   const arn = /<Arn>([^<]+)<\/Arn>/.exec(text)?.[1];
@@ -266,8 +289,9 @@ function lambdaUrl(endpoint: string, name = ''): string {
 
 /** Does moto hold a Lambda function of this name (default: the rotation function)? */
 export async function lambdaExists(endpoint: string, name = LAMBDA_NAME): Promise<boolean> {
-  const res = await fetch(lambdaUrl(endpoint, name),
-    { headers: { authorization: authHeader('lambda') } });
+  const res = await fetch(lambdaUrl(endpoint, name), {
+    headers: { authorization: authHeader('lambda') },
+  });
   await res.arrayBuffer();
   return res.ok;
 }
@@ -280,8 +304,11 @@ export async function ensureLambda(endpoint: string): Promise<string> {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: authHeader('lambda') },
     body: JSON.stringify({
-      FunctionName: LAMBDA_NAME, Runtime: 'python3.12', Role: role,
-      Handler: 'lambda_function.lambda_handler', Code: { ZipFile: EMPTY_ZIP },
+      FunctionName: LAMBDA_NAME,
+      Runtime: 'python3.12',
+      Role: role,
+      Handler: 'lambda_function.lambda_handler',
+      Code: { ZipFile: EMPTY_ZIP },
     }),
   });
   const body = await res.text();
@@ -293,8 +320,10 @@ export async function ensureLambda(endpoint: string): Promise<string> {
 
 async function deleteLambda(endpoint: string): Promise<void> {
   if (!(await lambdaExists(endpoint))) return;
-  const res = await fetch(lambdaUrl(endpoint, LAMBDA_NAME),
-    { method: 'DELETE', headers: { authorization: authHeader('lambda') } });
+  const res = await fetch(lambdaUrl(endpoint, LAMBDA_NAME), {
+    method: 'DELETE',
+    headers: { authorization: authHeader('lambda') },
+  });
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`Lambda DeleteFunction -> HTTP ${res.status}`);
 }
@@ -332,7 +361,11 @@ function defineSeed(spec: SeedSpec): SeedFn {
       const deprecated = await spec.build(ctx);
       const arn = await describeArn(reader, name);
       const seeded: Seeded = {
-        name, arn, region, versions: versionsOf(ctx.used), sentinels: ctx.sentinels,
+        name,
+        arn,
+        region,
+        versions: versionsOf(ctx.used),
+        sentinels: ctx.sentinels,
       };
       if (deprecated) seeded.deprecated = deprecated;
       return seeded;
@@ -412,9 +445,13 @@ async function buildManyVersions(ctx: Ctx): Promise<string[]> {
     const id = deprecatedVersionId(n);
     ids.push(id);
     if (n === 1) {
-      await ctx.sm.send(new CreateSecretCommand({
-        Name: ctx.name, ClientRequestToken: id, ...valueInput(ctx, `D${n}`, 'plain'),
-      }));
+      await ctx.sm.send(
+        new CreateSecretCommand({
+          Name: ctx.name,
+          ClientRequestToken: id,
+          ...valueInput(ctx, `D${n}`, 'plain'),
+        }),
+      );
     } else {
       // Each plain write becomes AWSCURRENT and pushes the older one off AWSPREVIOUS.
       await putToken(ctx, id, `D${n}`, undefined, 'plain');
@@ -439,11 +476,15 @@ async function buildReplica(ctx: Ctx): Promise<void> {
  * still empty and the values are written afterwards.
  */
 async function buildManaged(ctx: Ctx): Promise<void> {
-  await createSecret(ctx, undefined,
-    { Tags: [{ Key: 'aws:secretsmanager:owningService', Value: 'rds' }] });
-  await ctx.sm.send(new RotateSecretCommand({
-    SecretId: ctx.name, RotationRules: { AutomaticallyAfterDays: MANAGED_ROTATION_DAYS },
-  }));
+  await createSecret(ctx, undefined, {
+    Tags: [{ Key: 'aws:secretsmanager:owningService', Value: 'rds' }],
+  });
+  await ctx.sm.send(
+    new RotateSecretCommand({
+      SecretId: ctx.name,
+      RotationRules: { AutomaticallyAfterDays: MANAGED_ROTATION_DAYS },
+    }),
+  );
   await putValue(ctx, 'B');
   await putValue(ctx, 'A');
 }
@@ -526,10 +567,14 @@ export const seedC10 = defineSeed({ caseId: 'C10', build: buildPlaceholderAB });
 export const seedC11 = defineSeed({ caseId: 'C11', build: buildCancelledNoPending });
 export const seedC13 = defineSeed({ caseId: 'C13', build: buildManyVersions });
 export const seedC15 = defineSeed({
-  caseId: 'C15', region: REPLICA_REGION, build: buildReplica,
+  caseId: 'C15',
+  region: REPLICA_REGION,
+  build: buildReplica,
 });
 export const seedC16 = defineSeed({
-  caseId: 'C16', defaultName: MANAGED_NAME, build: buildManaged,
+  caseId: 'C16',
+  defaultName: MANAGED_NAME,
+  build: buildManaged,
 });
 export const seedC17 = defineSeed({ caseId: 'C17', build: buildScheduledDeletion });
 export const seedC18 = defineSeed({ caseId: 'C18', build: (c) => buildStuckNoPrevious(c, true) });
@@ -537,10 +582,12 @@ export const seedC19 = defineSeed({ caseId: 'C19', build: buildPlaceholderNoPrev
 export const seedC22 = defineSeed({ caseId: 'C22', build: buildMissingLambda });
 export const seedC23 = defineSeed({ caseId: 'C23', build: createAB });
 export const seedC23Cancelled = defineSeed({
-  caseId: 'C23-cancelled', build: buildAlreadyCancelled,
+  caseId: 'C23-cancelled',
+  build: buildAlreadyCancelled,
 });
 export const seedC23ScriptPending = defineSeed({
-  caseId: 'C23-script-pending', build: buildScriptPending,
+  caseId: 'C23-script-pending',
+  build: buildScriptPending,
 });
 export const seedS9 = defineSeed({ caseId: 'S9', build: buildDisabledOldPending });
 export const seedS11 = defineSeed({ caseId: 'S11', build: buildCustomLabels });
@@ -559,29 +606,31 @@ const entry = (seed: SeedFn, description: string): CaseEntry => ({ seed, descrip
  * C19); the seed only provides the state the case starts from.
  */
 export const CASES: Readonly<Record<string, CaseEntry>> = {
-  'C01': entry(seedC01, 'A current, B previous, stale AWSPENDING on P with a value'),
+  C01: entry(seedC01, 'A current, B previous, stale AWSPENDING on P with a value'),
   'C01-binary': entry(seedC01Binary, 'as C01, but P holds a SecretBinary value'),
-  'C02': entry(seedC02, 'A current, B previous, AWSPENDING placeholder P (no value)'),
-  'C03': entry(seedC03, 'AWSCURRENT+AWSPENDING on P, A previous (finished rotation)'),
-  'C04': entry(seedC04, 'no AWSCURRENT anywhere; only P, AWSPENDING, with a value'),
-  'C05': entry(seedC05, 'same state as C01 (runbook with swapped version ids)'),
-  'C06': entry(seedC06, 'same state as C03 (request to discard the current P)'),
-  'C07': entry(seedC07, 'AWSPENDING on the AWSPREVIOUS version P; A current (S7)'),
-  'C08': entry(seedC08, 'base state: A current, P pending with a value (race injected)'),
-  'C10': entry(seedC10, 'base state: same as C02 (side effect injected by the test)'),
-  'C11': entry(seedC11, 'rotation cancelled; A current, B previous; P does not exist'),
-  'C13': entry(seedC13, '130 versions: 127 deprecated, B, A, placeholder P'),
-  'C15': entry(seedC15, 'replica in us-west-2 of a stuck us-east-1 secret'),
-  'C16': entry(seedC16, 'managed rds!db secret: OwningService rds, no Lambda, 7 days'),
-  'C17': entry(seedC17, 'placeholder P; secret scheduled for deletion (7-day window)'),
-  'C18': entry(seedC18, 'base state: C08 with a customer KMS key id (denial injected)'),
-  'C19': entry(seedC19, 'base state: A current, placeholder P (throttling injected)'),
-  'C22': entry(seedC22, 'Lambda missing: failed RotateSecret left placeholder P'),
-  'C23': entry(seedC23, 'rotation never configured; A current, B previous'),
+  C02: entry(seedC02, 'A current, B previous, AWSPENDING placeholder P (no value)'),
+  C03: entry(seedC03, 'AWSCURRENT+AWSPENDING on P, A previous (finished rotation)'),
+  C04: entry(seedC04, 'no AWSCURRENT anywhere; only P, AWSPENDING, with a value'),
+  C05: entry(seedC05, 'same state as C01 (runbook with swapped version ids)'),
+  C06: entry(seedC06, 'same state as C03 (request to discard the current P)'),
+  C07: entry(seedC07, 'AWSPENDING on the AWSPREVIOUS version P; A current (S7)'),
+  C08: entry(seedC08, 'base state: A current, P pending with a value (race injected)'),
+  C10: entry(seedC10, 'base state: same as C02 (side effect injected by the test)'),
+  C11: entry(seedC11, 'rotation cancelled; A current, B previous; P does not exist'),
+  C13: entry(seedC13, '130 versions: 127 deprecated, B, A, placeholder P'),
+  C15: entry(seedC15, 'replica in us-west-2 of a stuck us-east-1 secret'),
+  C16: entry(seedC16, 'managed rds!db secret: OwningService rds, no Lambda, 7 days'),
+  C17: entry(seedC17, 'placeholder P; secret scheduled for deletion (7-day window)'),
+  C18: entry(seedC18, 'base state: C08 with a customer KMS key id (denial injected)'),
+  C19: entry(seedC19, 'base state: A current, placeholder P (throttling injected)'),
+  C22: entry(seedC22, 'Lambda missing: failed RotateSecret left placeholder P'),
+  C23: entry(seedC23, 'rotation never configured; A current, B previous'),
   'C23-cancelled': entry(seedC23Cancelled, 'already cancelled and cleaned: P deprecated'),
-  'C23-script-pending': entry(seedC23ScriptPending,
-    'never rotated; AWSPENDING with a value written by a script'),
-  'S9': entry(seedS9, 'rotation disabled (cancelled), pending P with a value left'),
-  'S11': entry(seedS11, 'C01 plus custom labels on A, B and P'),
-  'healthy': entry(seedHealthy, 'rotation enabled, A current, B previous, no pending'),
+  'C23-script-pending': entry(
+    seedC23ScriptPending,
+    'never rotated; AWSPENDING with a value written by a script',
+  ),
+  S9: entry(seedS9, 'rotation disabled (cancelled), pending P with a value left'),
+  S11: entry(seedS11, 'C01 plus custom labels on A, B and P'),
+  healthy: entry(seedHealthy, 'rotation enabled, A current, B previous, no pending'),
 };

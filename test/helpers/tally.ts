@@ -33,7 +33,8 @@ export function currentHolders(labels: Readonly<Record<string, readonly string[]
 
 /** Records the end state of one secret and returns the number of AWSCURRENT holders. */
 export function tallyEndState(
-  id: string, labels: Readonly<Record<string, readonly string[]>>,
+  id: string,
+  labels: Readonly<Record<string, readonly string[]>>,
 ): number {
   const currents = currentHolders(labels);
   tally({ kind: 'end-state', id, currents });

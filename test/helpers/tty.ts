@@ -96,10 +96,29 @@ export async function startTty(opts: TtyOptions): Promise<Tty> {
   };
   process.once('exit', killServer);
   try {
-    await tmux('new-session', '-d', '-s', 'rotctl', '-x', String(opts.cols ?? 160),
-      '-y', String(opts.rows ?? 50), `sh ${q(wrapper)}`,
-      ';', 'set-option', '-t', 'rotctl', 'remain-on-exit', 'on',
-      ';', 'pipe-pane', '-t', 'rotctl', '-o', `cat >> ${q(path.join(dir, 'pty.log'))}`);
+    await tmux(
+      'new-session',
+      '-d',
+      '-s',
+      'rotctl',
+      '-x',
+      String(opts.cols ?? 160),
+      '-y',
+      String(opts.rows ?? 50),
+      `sh ${q(wrapper)}`,
+      ';',
+      'set-option',
+      '-t',
+      'rotctl',
+      'remain-on-exit',
+      'on',
+      ';',
+      'pipe-pane',
+      '-t',
+      'rotctl',
+      '-o',
+      `cat >> ${q(path.join(dir, 'pty.log'))}`,
+    );
     writeFileSync(path.join(dir, 'go'), '');
   } catch (err) {
     killServer();
@@ -124,7 +143,9 @@ function makeTty(dir: string, tmux: TmuxRun, kill: () => void): Tty {
     transcript: () => settled(path.join(dir, 'pty.log')),
     waitFor: (pattern, timeoutMs = DEFAULT_WAIT_MS) =>
       waitForScreen(screen, exited, pattern, timeoutMs),
-    send: async (...keys) => { await tmux('send-keys', '-t', 'rotctl', ...keys); },
+    send: async (...keys) => {
+      await tmux('send-keys', '-t', 'rotctl', ...keys);
+    },
     exitCode: (timeoutMs = DEFAULT_WAIT_MS) => waitForExit(screen, exited, timeoutMs),
     close: async () => {
       if (closed) return;
@@ -164,8 +185,10 @@ function matches(text: string, pattern: Pattern): boolean {
 }
 
 async function waitForScreen(
-  screen: () => Promise<string>, exited: () => number | undefined,
-  pattern: Pattern, timeoutMs: number,
+  screen: () => Promise<string>,
+  exited: () => number | undefined,
+  pattern: Pattern,
+  timeoutMs: number,
 ): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -183,7 +206,9 @@ async function waitForScreen(
 }
 
 async function waitForExit(
-  screen: () => Promise<string>, exited: () => number | undefined, timeoutMs: number,
+  screen: () => Promise<string>,
+  exited: () => number | undefined,
+  timeoutMs: number,
 ): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
