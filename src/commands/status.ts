@@ -1,7 +1,7 @@
 /** rotctl status: the same reads and classification as cancel, and never a write. */
 import { advise } from '../advice.js';
 import { connect } from '../aws.js';
-import { ExitCode, RotctlError } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import { assess } from '../plan.js';
 import { renderAssessment, renderOptions, renderSecret } from '../render.js';
 import { assessmentJson, errorDocument, snapshotJson, SCHEMA_VERSION } from '../report.js';
@@ -53,11 +53,6 @@ export async function status(
       result: { status: a.blocking ? 'blocked' : 'not-blocked', exitCode },
     };
     return { exitCode, document };
-  } catch (err) {
-    if (err instanceof RotctlError) throw err;
-    throw new RotctlError(ExitCode.internal, `Unexpected error: ${String(err)}`, undefined, {
-      cause: err,
-    });
   } finally {
     aws.close();
   }

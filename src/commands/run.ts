@@ -1,0 +1,56 @@
+/** The state of one cancel run, shared by its read/decide half and its write half. */
+import type { Secrets } from '../aws.js';
+import type { Choice } from '../plan.js';
+import type { Report, ResultStatus } from '../report.js';
+import type { LabelMap } from '../state.js';
+import type { Ui } from '../ui.js';
+
+export interface CancelOptions {
+  secretId: string;
+  /** Part of a batch: Ctrl-C stops before the next write instead of exiting at once. */
+  batch: boolean;
+  yes: boolean;
+  choice: Choice | undefined;
+  dryRun: boolean;
+  region: string | undefined;
+  profile: string | undefined;
+  endpointUrl: string | undefined;
+}
+
+export interface Run {
+  secretId: string;
+  opts: CancelOptions;
+  ui: Ui;
+  report: Report;
+  aws?: Secrets;
+  /** A write is in flight: Ctrl-C must wait for its answer. */
+  writing: boolean;
+}
+
+/** Set by Ctrl-C; once set, no further write is sent, in this run or the rest of a batch. */
+export const interruption = { requested: false };
+
+export function finish(
+  run: Run,
+  status: ResultStatus,
+  code: number,
+  message: string,
+  hint?: string,
+): void {
+  run.report.result = { status, exitCode: code, message, ...(hint ? { hint } : {}) };
+}
+
+export function show(ui: Ui, ...blocks: string[]): void {
+  for (const block of blocks) if (block) ui.out(`${block}\n`);
+}
+
+export function appliedHint(run: Run): string {
+  return run.report.applied.length > 0
+    ? `Already applied: ${run.report.applied.join('; ')}`
+    : 'Nothing was written.';
+}
+
+export function describeLabels(map: LabelMap): string {
+  const parts = Object.entries(map).filter(([, l]) => l.length > 0);
+  return parts.map(([id, labels]) => `${id}=[${labels.join(',')}]`).join(' ');
+}
