@@ -18,6 +18,7 @@ import {
   assessmentJson,
   newReport,
   planJson,
+  reportJson,
   snapshotJson,
   type Report,
   type ResultStatus,
@@ -44,7 +45,10 @@ function sigintHandler(run: Run): () => void {
   return () => {
     interruption.requested = true;
     if (run.opts.batch || run.report.applied.length > 0 || run.writing) return;
-    process.stderr.write('\nInterrupted; nothing was written.\n');
+    const message = 'Interrupted; nothing was written.';
+    finish(run, 'interrupted', ExitCode.interrupted, message);
+    if (run.ui.json) process.stdout.write(`${reportJson(run.report)}\n`);
+    process.stderr.write(`\n${message}\n`);
     process.exit(ExitCode.interrupted);
   };
 }
