@@ -41,6 +41,9 @@ function renderVersions(snap: SecretSnapshot, s: Style): string {
       .trimEnd();
   const out = [s.dim(line(header)), ...rows.map(line)];
   if (hidden > 0) out.push(s.dim(`(+${hidden} version(s) with no staging label)`));
+  if (shown.some((v) => v.value === 'not-checked')) {
+    out.push(s.dim('VALUE is checked for the AWSPENDING version only; "-" means not checked.'));
+  }
   return out.join('\n');
 }
 
