@@ -1,19 +1,30 @@
 // In-process fault-injecting HTTP proxy for tests: SDK client -> proxy -> local moto_server.
 // Faults are set from the test itself (add/clear), so no control endpoint is exposed on the wire.
 // Measured SDK behaviour under each fault: /work/shared/notes/test-infra.md §5.
+// 'paginate' makes up for moto never paging ListSecretVersionIds (test-infra §3.3): the proxy
+// fetches the whole list and answers with pages and NextTokens of its own.
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { after, beforeEach } from 'node:test';
 
 export type FaultMode =
-  'throttle' | 'http500' | '503' | 'reset' | 'reset-after' | 'delay' | 'hang' | 'deny' | 'hook';
+  | 'throttle'
+  | 'http500'
+  | '503'
+  | 'reset'
+  | 'reset-after'
+  | 'delay'
+  | 'hang'
+  | 'deny'
+  | 'hook'
+  | 'paginate';
 
 export interface Fault {
   /** X-Amz-Target operation name, e.g. 'UpdateSecretVersionStage'; undefined = any. */
   target?: string;
   mode: FaultMode;
-  /** How many matching requests to fault; default 1; Infinity allowed. */
+  /** How many matching requests to fault; default 1 ('paginate': Infinity); Infinity allowed. */
   times?: number;
   /** For 'delay': how long to hold the request before forwarding it (default 1000). */
   delayMs?: number;
@@ -23,12 +34,38 @@ export interface Fault {
   hook?: () => Promise<void>;
   /** Only requests whose parsed JSON body satisfies this are faulted. */
   match?: (body: Record<string, unknown>) => boolean;
+  /** For 'paginate': items per page (default 100); the request's MaxResults caps it. */
+  pageSize?: number;
+  /** For 'paginate': a chain's first answer holds no items, only a NextToken (AWS may). */
+  emptyPageFirst?: boolean;
+  /**
+   * For 'paginate': answer a NextToken the proxy never issued (for this secret) like AWS,
+   * HTTP 400 InvalidNextTokenException. Without it such a token is a test bug: HTTP 502
+   * FaultProxyError.
+   */
+  badToken?: 'InvalidNextTokenException';
+  /** For 'paginate': every answer carries a NextToken; past the end, pages are empty. */
+  endless?: boolean;
+}
+
+/** What a 'paginate' fault answered, recorded on the request's log entry. */
+export interface PageServed {
+  /** Index of the page's first item in the full list. */
+  offset: number;
+  /** Items in this page. */
+  items: number;
+  /** Items in the full list moto returned. */
+  total: number;
+  /** The token the client must send for the next page; absent on the last page. */
+  nextToken?: string;
 }
 
 export interface LogEntry {
   target: string;
   fault: FaultMode | null;
   body: Record<string, unknown>;
+  /** Set when a 'paginate' fault answered with a page. */
+  page?: PageServed;
 }
 
 export interface FaultProxy {
@@ -60,7 +97,11 @@ const MODES = new Set<FaultMode>([
   'hang',
   'deny',
   'hook',
+  'paginate',
 ]);
+/** Operations 'paginate' can page, and the list each one's answer holds. */
+const PAGED_LISTS: Readonly<Record<string, string>> = { ListSecretVersionIds: 'Versions' };
+const DEFAULT_PAGE_SIZE = 100;
 // Hop-by-hop headers must not be copied: the proxy re-frames the buffered body itself.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
@@ -74,13 +115,32 @@ function parseUpstream(upstream: string): URL {
   return url;
 }
 
+function defaultTimes(f: Fault): number {
+  // A chain of pages needs the fault armed for every page, so 'paginate' stays until clear().
+  return f.times ?? (f.mode === 'paginate' ? Infinity : 1);
+}
+
 function validate(f: Fault): void {
-  const times = f.times ?? 1;
+  const times = defaultTimes(f);
   if (!MODES.has(f.mode)) throw new Error(`fault proxy: unknown mode ${String(f.mode)}`);
   if (!(times > 0)) throw new Error(`fault proxy: times must be > 0, got ${times}`);
   if (f.mode === 'hook' && !f.hook) throw new Error("fault proxy: mode 'hook' needs hook()");
   if (f.delayMs !== undefined && !(f.delayMs >= 0)) {
     throw new Error(`fault proxy: delayMs must be >= 0, got ${f.delayMs}`);
+  }
+  if (f.mode === 'paginate') validatePaging(f);
+}
+
+function validatePaging(f: Fault): void {
+  const ops = Object.keys(PAGED_LISTS).join(', ');
+  if (f.target === undefined || !(f.target in PAGED_LISTS)) {
+    throw new Error(`fault proxy: mode 'paginate' needs a target among ${ops}`);
+  }
+  if (f.pageSize !== undefined && !(Number.isInteger(f.pageSize) && f.pageSize >= 1)) {
+    throw new Error(`fault proxy: pageSize must be an integer >= 1, got ${f.pageSize}`);
+  }
+  if (f.badToken !== undefined && f.badToken !== 'InvalidNextTokenException') {
+    throw new Error(`fault proxy: badToken must be 'InvalidNextTokenException'`);
   }
 }
 
@@ -140,10 +200,36 @@ interface Upstream {
   body: Buffer;
 }
 
+/** Where an issued NextToken points: a secret's list, from this item on. */
+interface TokenTarget {
+  secretId: unknown;
+  offset: number;
+}
+
+/** MaxResults when the client sent a positive integer, else undefined (no cap). */
+function maxResultsOf(body: Record<string, unknown>): number | undefined {
+  const m = body.MaxResults;
+  return typeof m === 'number' && Number.isInteger(m) && m >= 1 ? m : undefined;
+}
+
+function without(doc: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(doc).filter(([k]) => !keys.includes(k)));
+}
+
+function sendJson(res: ServerResponse, headers: http.OutgoingHttpHeaders, doc: object): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = Buffer.from(JSON.stringify(doc));
+  res.writeHead(200, { ...headers, 'content-length': body.length });
+  res.end(body);
+}
+
 class FaultProxyServer implements FaultProxy {
   endpoint = '';
   readonly log: LogEntry[] = [];
   private faults: ArmedFault[] = [];
+  /** NextTokens issued by 'paginate' answers; each is unique, so a log shows who sent which. */
+  private readonly tokens = new Map<string, TokenTarget>();
+  private tokenSerial = 0;
   private readonly server = http.createServer((q, s) => void this.handle(q, s));
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -170,12 +256,13 @@ class FaultProxyServer implements FaultProxy {
 
   add(...faults: Fault[]): void {
     faults.forEach(validate);
-    this.faults.push(...faults.map((f) => ({ ...f, left: f.times ?? 1 })));
+    this.faults.push(...faults.map((f) => ({ ...f, left: defaultTimes(f) })));
   }
 
   clear(): void {
     this.faults = [];
     this.log.length = 0;
+    this.tokens.clear();
   }
 
   count(target?: string): number {
@@ -213,7 +300,9 @@ class FaultProxyServer implements FaultProxy {
       const target = operationOf(req);
       const body = parseBody(raw);
       const fault = this.take(target, body);
-      this.log.push({ target, fault: fault?.mode ?? null, body });
+      const entry: LogEntry = { target, fault: fault?.mode ?? null, body };
+      this.log.push(entry);
+      if (fault?.mode === 'paginate') return await this.paginate(fault, entry, req, res);
       await this.apply(fault, target, body, req, res, raw);
     } catch (err) {
       // A throwing match()/hook() or a dead upstream must be loud, not a silent pass-through.
@@ -254,7 +343,73 @@ class FaultProxyServer implements FaultProxy {
       case 'hook':
         await fault.hook?.();
         return this.relay(req, res, raw);
+      case 'paginate':
+        return; // handled by paginate(), which records the page it served
     }
+  }
+
+  /**
+   * Asks moto for the whole list (no NextToken, no MaxResults: moto ignores both anyway) and
+   * answers with the page the client's NextToken and MaxResults select. moto's errors
+   * (missing secret: 404 or 500 HTML) are relayed as they came.
+   */
+  private async paginate(
+    fault: ArmedFault,
+    entry: LogEntry,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    const { body } = entry;
+    const token = body.NextToken;
+    let offset = 0;
+    if (token !== undefined) {
+      const at = typeof token === 'string' ? this.tokens.get(token) : undefined;
+      if (at === undefined || at.secretId !== body.SecretId) {
+        return this.unknownToken(fault, res, token);
+      }
+      offset = at.offset;
+    }
+    const whole = without(body, ['NextToken', 'MaxResults']);
+    const up = await this.forward(req, Buffer.from(JSON.stringify(whole)));
+    if (res.destroyed || res.headersSent) return;
+    if (up.status !== 200) {
+      res.writeHead(up.status, { ...up.headers, 'content-length': up.body.length });
+      return void res.end(up.body);
+    }
+    const listKey = PAGED_LISTS[entry.target] ?? '';
+    const answer = parseBody(up.body);
+    const all = answer[listKey];
+    if (!Array.isArray(all)) throw new Error(`paginate: moto's answer has no ${listKey} list`);
+    const emptyFirst = fault.emptyPageFirst === true && token === undefined;
+    const size = Math.min(fault.pageSize ?? DEFAULT_PAGE_SIZE, maxResultsOf(body) ?? Infinity);
+    const items: unknown[] = emptyFirst ? [] : all.slice(offset, offset + size);
+    const next = emptyFirst ? offset : Math.min(offset + items.length, all.length);
+    const more = emptyFirst || next < all.length || fault.endless === true;
+    const page: PageServed = { offset, items: items.length, total: all.length };
+    if (more) page.nextToken = this.issueToken(body.SecretId, next);
+    entry.page = page;
+    sendJson(res, up.headers, {
+      ...without(answer, ['NextToken']),
+      [listKey]: items,
+      ...(page.nextToken ? { NextToken: page.nextToken } : {}),
+    });
+  }
+
+  private issueToken(secretId: unknown, offset: number): string {
+    this.tokenSerial += 1;
+    const token = Buffer.from(`page:${offset}:${this.tokenSerial}`).toString('base64url');
+    this.tokens.set(token, { secretId, offset });
+    return token;
+  }
+
+  private unknownToken(fault: ArmedFault, res: ServerResponse, token: unknown): void {
+    if (fault.badToken === 'InvalidNextTokenException') {
+      const msg = fault.message ?? 'The NextToken value is invalid.';
+      return sendError(res, 400, 'InvalidNextTokenException', msg);
+    }
+    const shown = JSON.stringify(token);
+    const why = `paginate: NextToken ${shown} was never issued by this proxy for this secret`;
+    sendError(res, 502, 'FaultProxyError', `fault proxy: ${why}`);
   }
 
   private sleep(ms: number): Promise<void> {
