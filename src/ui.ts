@@ -33,6 +33,8 @@ export interface Ui {
   spin<T>(text: string, work: (update: (text: string) => void) => Promise<T>): Promise<T>;
   select<T extends string>(message: string, choices: PromptChoice<T>[], def?: T): Promise<T>;
   confirm(message: string): Promise<boolean>;
+  /** Asks the operator to type `word`; anything else (or nothing) is a no. */
+  confirmTyped(message: string, word: string): Promise<boolean>;
 }
 
 export interface UiOptions {
@@ -52,7 +54,9 @@ const plain: Style = {
 
 export async function createUi(opts: UiOptions): Promise<Ui> {
   const onTerminal = Boolean(process.stderr.isTTY) && !opts.json;
-  const colorWanted = opts.color && onTerminal && !process.env.NO_COLOR;
+  // Results go to stdout: a piped or redirected stdout gets no escape codes, whatever stderr is.
+  const colorWanted =
+    opts.color && onTerminal && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const style = colorWanted ? await chalkStyle() : plain;
   const interactive = Boolean(process.stdin.isTTY) && onTerminal;
   const spinners = onTerminal && !opts.verbose && !process.env.CI;
@@ -73,6 +77,7 @@ export async function createUi(opts: UiOptions): Promise<Ui> {
     spin: (text, work) => (spinners ? withSpinner(text, work) : work(() => undefined)),
     select: (message, choices, def) => promptSelect(message, choices, def),
     confirm: (message) => promptConfirm(message),
+    confirmTyped: (message, word) => promptTyped(message, word),
   };
 }
 
@@ -120,6 +125,12 @@ async function promptSelect<T extends string>(
 async function promptConfirm(message: string): Promise<boolean> {
   const { confirm } = await import('@inquirer/prompts');
   return guardPrompt(() => confirm({ message, default: false }, promptContext()));
+}
+
+async function promptTyped(message: string, word: string): Promise<boolean> {
+  const { input } = await import('@inquirer/prompts');
+  const answer = await guardPrompt(() => input({ message }, promptContext()));
+  return answer.trim() === word;
 }
 
 /** Ctrl-C at a prompt ends the run with 130; nothing after it is written. */
