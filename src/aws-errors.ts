@@ -1,11 +1,20 @@
 /**
  * Turns whatever the SDK throws into a RotctlError with the documented exit code and a next
- * step. Matches on error names and codes, never on HTTP status (emulators differ there).
+ * step. Matches on error names and codes; the HTTP status only tells a server fault from a
+ * client one when the answer could not be read at all (emulators differ in status codes).
  */
 import { ExitCode, RotctlError } from './errors.js';
 
 export type AwsErrorKind =
-  'access-denied' | 'not-found' | 'rejected' | 'transient' | 'credentials' | 'region' | 'unknown';
+  | 'access-denied'
+  | 'not-found'
+  | 'rejected'
+  | 'transient'
+  | 'credentials'
+  | 'region'
+  | 'no-such-host'
+  | 'not-aws'
+  | 'unknown';
 
 export interface AwsErrorInfo {
   kind: AwsErrorKind;
@@ -41,7 +50,6 @@ const NETWORK_CODES = new Set([
   'ECONNRESET',
   'ETIMEDOUT',
   'EPIPE',
-  'ENOTFOUND',
   'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH',
@@ -61,12 +69,25 @@ const REJECTED_NAMES = new Set([
 
 export function describeAwsError(err: unknown): AwsErrorInfo {
   if (!isAwsError(err)) return { kind: 'unknown', name: 'Error', message: String(err) };
-  const { name, message } = err;
-  return { kind: kindOf(err), name, message: oneLine(message) };
+  const status = err.$metadata?.httpStatusCode;
+  if (isNotJson(err)) {
+    const kind: AwsErrorKind = (status ?? 0) >= 500 ? 'transient' : 'not-aws';
+    const message =
+      `the endpoint answered HTTP ${status ?? '?'} with a body that is not a ` +
+      'Secrets Manager response';
+    return { kind, name: 'UnreadableResponse', message };
+  }
+  return { kind: kindOf(err), name: err.name, message: oneLine(err.message) };
+}
+
+/** The SDK could not parse the answer: an HTML error page, a proxy, not Secrets Manager. */
+function isNotJson(err: AwsLikeError): boolean {
+  return err.name === 'SyntaxError' || /Deserialization error/.test(err.message);
 }
 
 function kindOf(err: AwsLikeError): AwsErrorKind {
   const name = err.name;
+  if (err.code === 'ENOTFOUND') return 'no-such-host';
   if (name === 'AccessDeniedException' || name === 'AccessDenied') return 'access-denied';
   if (name === 'ResourceNotFoundException') return 'not-found';
   if (name === 'CredentialsProviderError' || /credential/i.test(name)) return 'credentials';
@@ -110,6 +131,18 @@ export function toRotctlError(err: unknown, ctx: ErrorContext): RotctlError {
         `Secret ${ctx.secret} not found in ${ctx.region}.`,
         'Check the name and --region, or list secrets: aws secretsmanager list-secrets ' +
           `--region ${ctx.region}`,
+      );
+    case 'no-such-host':
+      return make(
+        ExitCode.usage,
+        `No Secrets Manager endpoint answers for region ${ctx.region}: ${info.message}`,
+        'Check --region (or AWS_REGION) and --endpoint-url.',
+      );
+    case 'not-aws':
+      return make(
+        ExitCode.awsRejected,
+        `${ctx.operation} on ${ctx.secret}: ${info.message}.`,
+        'Check --endpoint-url: it should point at Secrets Manager.',
       );
     case 'credentials':
       return make(

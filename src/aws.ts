@@ -122,6 +122,16 @@ async function resolveRegion(client: SecretsManagerClient): Promise<string> {
   }
 }
 
+/** Operation names for messages (class names do not survive bundling). */
+const OPERATIONS = new Map<unknown, string>([
+  [CancelRotateSecretCommand, 'CancelRotateSecret'],
+  [DescribeSecretCommand, 'DescribeSecret'],
+  [GetSecretValueCommand, 'GetSecretValue'],
+  [ListSecretVersionIdsCommand, 'ListSecretVersionIds'],
+  [ListSecretsCommand, 'ListSecrets'],
+  [UpdateSecretVersionStageCommand, 'UpdateSecretVersionStage'],
+]);
+
 /**
  * Every call goes through here, so every failure leaves this module as a RotctlError that
  * names the operation, the secret and the region.
@@ -136,7 +146,7 @@ function guard(
     try {
       return await send(command);
     } catch (err) {
-      const operation = command.constructor.name.replace(/Command$/, '');
+      const operation = OPERATIONS.get(command.constructor) ?? 'request';
       const secret = command.input.SecretId ?? '-';
       if (profile && describeAwsError(err).kind === 'credentials') throw profileError(profile, err);
       throw toRotctlError(err, { secret, region, operation });
@@ -219,7 +229,12 @@ async function listVersions(
     token = out.NextToken || undefined;
     if (!token) return all;
   }
-  throw new Error(`ListSecretVersionIds returned more than ${MAX_VERSION_PAGES} pages`);
+  throw new RotctlError(
+    ExitCode.transient,
+    `ListSecretVersionIds for ${arn} kept returning pages (more than ${MAX_VERSION_PAGES}); ` +
+      'rotctl stopped reading and wrote nothing.',
+    'Run the same command again; if it happens again, the endpoint is misbehaving.',
+  );
 }
 
 async function listSecrets(
@@ -232,6 +247,8 @@ async function listSecrets(
     const out = await client.send(
       new ListSecretsCommand({
         MaxResults: 100,
+        // Secrets scheduled for deletion still block rotation once restored: list them too.
+        IncludePlannedDeletion: true,
         ...(token ? { NextToken: token } : {}),
       }),
     );
@@ -316,7 +333,7 @@ function classifyProbeError(thrown: unknown): { value: ValuePresence; note: stri
     return { value: 'absent', note: 'no value stored' };
   }
   if (name === 'AccessDeniedException' && /kms/i.test(message)) {
-    return { value: 'unknown', note: "no kms:Decrypt on the secret's key" };
+    return { value: 'unknown', note: 'no kms:Decrypt on the key (the rotation may lack it too)' };
   }
   if (name === 'AccessDeniedException') {
     return { value: 'unknown', note: 'no secretsmanager:GetSecretValue' };
@@ -344,6 +361,7 @@ function toSnapshot(
     owningService: d.OwningService,
     primaryRegion: d.PrimaryRegion,
     externalType: d.Type,
+    kmsKeyId: d.KmsKeyId,
     versions,
     readAt: new Date(),
   };

@@ -32,6 +32,7 @@ export interface SecretSnapshot {
   owningService: string | undefined;
   primaryRegion: string | undefined;
   externalType: string | undefined;
+  kmsKeyId: string | undefined;
   versions: VersionInfo[];
   readAt: Date;
 }

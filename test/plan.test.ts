@@ -43,6 +43,7 @@ function snap(labels: Labels, extra: Partial<SecretSnapshot> & { pValue?: ValueP
     owningService: undefined,
     primaryRegion: undefined,
     externalType: undefined,
+    kmsKeyId: undefined,
     versions,
     readAt: NOW,
   };
