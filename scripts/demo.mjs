@@ -249,9 +249,8 @@ function describeSetup(endpoint, lambdaArn, interactive) {
   const text =
     `Demo: moto_server (a local fake AWS) is running at ${endpoint} with one ` +
     `secret, ${SECRET} in ${REGION}, whose rotation is stuck: the rotation Lambda ` +
-    `${lambdaArn.split(':').pop()} stored a new value (demo-password-new) on a pending ` +
-    'version, but AWSCURRENT is still on the old one (demo-password-current) and ' +
-    'AWSPREVIOUS on an older one (demo-password-old). While AWSPENDING stays, every ' +
+    `${lambdaArn.split(':').pop()} stored a new value on a pending version, but AWSCURRENT ` +
+    'is still on the old one and AWSPREVIOUS on an older one. While AWSPENDING stays, every ' +
     `rotation fails. Credentials are test/test; no AWS config file is read. ${next}`;
   process.stdout.write(`${wrap(text)}\n\n`);
 }

@@ -13,8 +13,10 @@ export function advise(
   a: Assessment,
 ): Advice {
   const base = `rotctl cancel ${shellQuote(snap.arn)}`;
-  if (a.refusal)
-    return { action: `${a.refusal.why} ${a.refusal.hint}`, command: a.refusal.command };
+  if (a.refusal) {
+    const { why, hint, command } = a.refusal;
+    return { action: command ? why : `${why} ${hint}`, command };
+  }
   if (a.safeWithoutChoice === 'nothing') {
     return snap.rotationEnabled
       ? { action: 'Nothing to repair; rotation is on and not blocked.', command: undefined }

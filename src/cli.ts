@@ -17,7 +17,7 @@ Examples:
       --yes --promote --output json                     runbook: make the pending value current
 
   rotctl cancel app/a app/b app/c --yes                 batch: each secret on its own
-  rotctl cancel --from-file stuck.txt --yes --rollback   batch from a file (- for stdin)
+  rotctl cancel --from-file stuck.txt --yes --rollback  batch from a file (- for stdin)
 
 Exit codes: 0 done or nothing to do, 2 usage, 3 decision needed, 4 refused as unsafe,
 5 the secret changed or the check after writing failed, 6 AWS rejected a request,
@@ -123,7 +123,9 @@ Examples:
   rotctl cancel app/db-credentials            cancel and repair, asking before each write
   rotctl scan --region us-east-1              every blocked rotation in a region
 
-Run rotctl <command> --help for every option and the exit codes.`,
+Exit codes: 0 done, 2 usage, 3 decision needed, 4 refused, 5 changed under rotctl,
+6 AWS rejected, 7 transient (safe to run again), 8 blocked (status, scan), 130 interrupted.
+Run rotctl <command> --help for every option.`,
   );
   return program;
 }

@@ -96,7 +96,7 @@ type Refused = Pick<Assessment, 'code' | 'title' | 'refusal'>;
 
 function preflightRefusal(snap: SecretSnapshot, labels: LabelMap): Refused | undefined {
   if (snap.deletedDate) {
-    const restore = `aws secretsmanager restore-secret --secret-id ${snap.arn}`;
+    const restore = `aws secretsmanager restore-secret --secret-id ${snap.arn} --region ${snap.region}`;
     return refused(
       'S15',
       'scheduled for deletion',
@@ -310,6 +310,12 @@ function contextNotes(snap: SecretSnapshot, a: Assessment, now: Date): string[] 
     notes.push(
       'Rotation is already off: this AWSPENDING is left over from an earlier failure, ' +
         'or was set by hand. Ask who owns it if you did not expect it.',
+    );
+  }
+  if (snap.owningService && snap.rotationEnabled) {
+    notes.push(
+      `Managed by ${snap.owningService}: rotctl only turns rotation off; ` +
+        `${snap.owningService} stays in charge of the secret and can turn it back on.`,
     );
   }
   const custom = snap.versions.filter((v) => v.labels.some((l) => !isReserved(l)));

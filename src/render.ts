@@ -16,12 +16,11 @@ export function renderSecret(snap: SecretSnapshot, s: Style): string {
     ['Last rotated', date(snap.lastRotatedDate)],
     ['Next rotation', date(snap.nextRotationDate)],
   ];
+  if (snap.kmsKeyId) rows.push(['KMS key', snap.kmsKeyId]);
   if (snap.owningService) rows.push(['Managed by', snap.owningService]);
   if (snap.primaryRegion) rows.push(['Primary region', snap.primaryRegion]);
   if (snap.deletedDate) rows.push(['Deletion date', s.red(date(snap.deletedDate))]);
-  return [...rows.map(([k, v]) => `${(k ?? '').padEnd(15)}${v}`), '', renderVersions(snap, s)].join(
-    '\n',
-  );
+  return [...rows.map(([k, v]) => field(k ?? '', v ?? '')), '', renderVersions(snap, s)].join('\n');
 }
 
 export function date(d: Date | undefined): string {
@@ -52,9 +51,14 @@ function valueText(v: VersionInfo): string {
   return v.valueNote ? `${v.value} (${v.valueNote})` : v.value;
 }
 
+/** One "label  value" line; every header line of rotctl's output lines up on the same column. */
+export function field(label: string, value: string): string {
+  return `${label.padEnd(17)}${value}`;
+}
+
 export function renderAssessment(a: Assessment, s: Style): string {
-  const lines = [`${s.bold('State')}          ${a.code}: ${a.title}`];
-  lines.push(`Blocks rotation ${a.blocking ? s.red('yes') : s.green('no')}`);
+  const lines = [field('State', `${a.code}: ${a.title}`)];
+  lines.push(field('Blocks rotation', a.blocking ? s.red('yes') : s.green('no')));
   for (const note of a.notes) lines.push(s.yellow(`note: ${note}`));
   return lines.join('\n');
 }
@@ -73,6 +77,11 @@ export function renderOptions(a: Assessment, s: Style): string {
 }
 
 function explain(choice: Choice, a: Assessment): string {
+  if (a.pending === a.current) {
+    return choice === 'rollback'
+      ? 'nothing to roll back: the rotation finished.'
+      : `remove the leftover AWSPENDING from ${a.pending}; it stays AWSCURRENT.`;
+  }
   if (choice === 'rollback') {
     return `remove AWSPENDING from ${a.pending}; AWSCURRENT stays on ${a.current ?? '(none)'}.`;
   }
@@ -80,11 +89,17 @@ function explain(choice: Choice, a: Assessment): string {
 }
 
 /** Each write of the plan as the API call and as the equivalent AWS CLI command. */
-export function renderPlan(arn: string, region: string, plan: Plan, s: Style): string {
+export function renderPlan(
+  arn: string,
+  region: string,
+  plan: Plan,
+  s: Style,
+  heading = 'Plan',
+): string {
   const calls = planCalls(arn, plan);
-  if (calls.length === 0) return 'Plan: nothing to write.';
+  if (calls.length === 0) return `${heading}: nothing to write.`;
   const title = plan.choice === 'nothing' ? '' : ` (${CHOICE_NAMES[plan.choice]})`;
-  const lines = [`${s.bold('Plan')}${title}:`];
+  const lines = [`${s.bold(heading)}${title}:`];
   calls.forEach((c, i) => lines.push(`  ${i + 1}. ${c.api}`));
   lines.push('', 'The same with the AWS CLI:');
   for (const c of calls) lines.push(`  ${cli(c.cli, arn, region)}`);
@@ -151,12 +166,12 @@ export function renderLabelChange(before: LabelMap, after: LabelMap, s: Style): 
 }
 
 export function renderUndo(
-  arn: string,
-  region: string,
+  snap: Pick<SecretSnapshot, 'arn' | 'region' | 'rotationLambdaArn' | 'owningService'>,
   undo: LabelMove[],
   cancelled: boolean,
   s: Style,
 ): string {
+  const { arn, region } = snap;
   const lines: string[] = [];
   if (undo.length > 0) {
     lines.push(`${s.bold('To undo')} the label change (labels only; no database is changed):`);
@@ -164,8 +179,27 @@ export function renderUndo(
     lines.push(s.dim('  Putting AWSPENDING back blocks rotation again.'));
   }
   if (cancelled) lines.push('Rotation is now off.');
-  lines.push(`${s.bold('To turn rotation back on')} (this starts a rotation at once):`);
-  lines.push(`  ${cli('rotate-secret', arn, region)}`);
-  lines.push(s.dim('  Add --no-rotate-immediately to wait for the next scheduled rotation.'));
-  return lines.join('\n');
+  return [...lines, ...renderReenable(snap, s)].join('\n');
+}
+
+function renderReenable(
+  snap: Pick<SecretSnapshot, 'arn' | 'region' | 'rotationLambdaArn' | 'owningService'>,
+  s: Style,
+): string[] {
+  if (snap.owningService) {
+    return [`Rotation is managed by ${snap.owningService}; turn it back on there.`];
+  }
+  if (!snap.rotationLambdaArn) {
+    const setUp = cli(
+      'rotate-secret --rotation-lambda-arn <function-arn> --rotation-rules AutomaticallyAfterDays=30',
+      snap.arn,
+      snap.region,
+    );
+    return [`${s.bold('Rotation is not configured')} for this secret. To set it up:`, `  ${setUp}`];
+  }
+  return [
+    `${s.bold('To turn rotation back on')} (this starts a rotation at once):`,
+    `  ${cli('rotate-secret', snap.arn, snap.region)}`,
+    s.dim('  Add --no-rotate-immediately to wait for the next scheduled rotation.'),
+  ];
 }

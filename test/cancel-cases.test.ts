@@ -368,8 +368,8 @@ const ROWS: Row[] = [
     // (InvalidRequestException); AWS accepts it for managed rotation. Against moto the
     // right outcome is a clearly reported AWS rejection (exit 6), no label write.
     exit: 6,
-    says: [/Managed by\s+rds/, /CancelRotateSecret/, /rejected/],
-    saysNot: [/Unexpected error/],
+    says: [/Managed by\s+rds/, /CancelRotateSecret/, /would not cancel/, /turn it off there/],
+    saysNot: [/Unexpected error/, /configuredand|you didn't include/],
     labels: 'unchanged',
     rotation: true,
     writes: CANCEL_ONLY,
@@ -512,8 +512,11 @@ const ROWS: Row[] = [
     intent: 'never configured: nothing to do, no raw service error',
     args: ['--yes'],
     exit: 0,
-    says: [/S1/, /nothing to do/],
-    saysNot: [/InvalidRequestException|configuredand|Lambda function ARN/],
+    says: [/S1/, /rotation is not configured; nothing to cancel/, /Rotation is not configured/],
+    saysNot: [
+      /InvalidRequestException|configuredand|Lambda function ARN/,
+      /To turn rotation back on/,
+    ],
     labels: 'unchanged',
     rotation: false,
     writes: NOTHING,

@@ -89,6 +89,7 @@ async function startRotctl(seeded: Seeded): Promise<Tty> {
 const SELECT_PROMPT = /\? How should rotctl repair app\/db-credentials\?/;
 const CANCEL_CONFIRM =
   /\? Turn off rotation for app\/db-credentials now \(CancelRotateSecret\)\? \(y\/N\)/;
+const TYPE_PROMOTE = /\? Type promote to make [\s\S]*:/;
 
 /** The choice the select prompt's cursor is on now, as printed (label and any suffix). */
 function activeChoice(screen: string): string | undefined {
@@ -117,7 +118,7 @@ async function choose(t: Tty, name: string): Promise<void> {
 }
 
 /** Wait for a yes/no question (default No, so "(y/N)") and answer it. */
-async function answer(t: Tty, question: RegExp, key: 'y' | 'n'): Promise<void> {
+async function answer(t: Tty, question: RegExp, key: string): Promise<void> {
   await t.waitFor(question);
   await t.send(key, 'Enter');
 }
@@ -184,32 +185,58 @@ describe('rotctl cancel on a terminal (tmux)', () => {
     await assertNoSentinels(t, screen, seeded);
   });
 
-  test('C01: promote, yes twice -> exit 0, AWSCURRENT on the pending version', opts, async () => {
-    const seeded = await seedC01(moto().endpoint);
-    const t = await startRotctl(seeded);
-    await choose(t, 'promote');
-    await answer(t, CANCEL_CONFIRM, 'y');
-    await answer(t, /\? Apply promote to [\s\S]*\(y\/N\)/, 'y');
-    const screen = await finished(t, 0);
+  test(
+    'C01: promote, y then "promote" typed -> exit 0, AWSCURRENT on the pending version',
+    opts,
+    async () => {
+      const seeded = await seedC01(moto().endpoint);
+      const t = await startRotctl(seeded);
+      await choose(t, 'promote');
+      await answer(t, CANCEL_CONFIRM, 'y');
+      await answer(t, TYPE_PROMOTE, 'promote');
+      const screen = await finished(t, 0);
 
-    assert.deepEqual(await stateOf(seeded), {
-      labels: { [A]: ['AWSPREVIOUS'], [B]: [], [P]: ['AWSCURRENT'] },
-      rotationEnabled: false,
-    });
-    assertShows(
-      screen,
-      `  ${P}  AWSPENDING -> AWSCURRENT`,
-      `  ${A}  AWSCURRENT -> AWSPREVIOUS`,
-      `  ${B}  AWSPREVIOUS -> (none)`,
-      cli(
-        seeded,
-        'update-secret-version-stage %s --version-stage AWSCURRENT ' +
-          `--move-to-version-id ${A} --remove-from-version-id ${P}`,
-      ),
-      `Promoted app/db-credentials: AWSCURRENT is now on ${P}.`,
-    );
-    await assertNoSentinels(t, screen, seeded);
-  });
+      assert.deepEqual(await stateOf(seeded), {
+        labels: { [A]: ['AWSPREVIOUS'], [B]: [], [P]: ['AWSCURRENT'] },
+        rotationEnabled: false,
+      });
+      assertShows(
+        screen,
+        `  ${P}  AWSPENDING -> AWSCURRENT`,
+        `  ${A}  AWSCURRENT -> AWSPREVIOUS`,
+        `  ${B}  AWSPREVIOUS -> (none)`,
+        cli(
+          seeded,
+          'update-secret-version-stage %s --version-stage AWSCURRENT ' +
+            `--move-to-version-id ${A} --remove-from-version-id ${P}`,
+        ),
+        `Promoted app/db-credentials: AWSCURRENT is now on ${P}.`,
+      );
+      await assertNoSentinels(t, screen, seeded);
+    },
+  );
+
+  test(
+    'C01: promote not typed out -> exit 3, labels untouched, says how to finish',
+    opts,
+    async () => {
+      const seeded = await seedC01(moto().endpoint);
+      const t = await startRotctl(seeded);
+      await choose(t, 'promote');
+      await answer(t, CANCEL_CONFIRM, 'y');
+      await answer(t, TYPE_PROMOTE, 'yes');
+      const screen = await finished(t, 3);
+
+      assert.deepEqual(await stateOf(seeded), {
+        labels: { [A]: ['AWSCURRENT'], [B]: ['AWSPREVIOUS'], [P]: ['AWSPENDING'] },
+        rotationEnabled: false,
+      });
+      assertShows(screen, 'Stopped: promote was not typed.', 'Run the same command again');
+      assert.match(screen, /Applied: CancelRotateSecret/);
+      assert.match(screen, /Not applied: UpdateSecretVersionStage/);
+      await assertNoSentinels(t, screen, seeded);
+    },
+  );
 
   test('C01: "n" at the first confirmation -> exit 3, nothing written', opts, async () => {
     const seeded = await seedC01(moto().endpoint);
@@ -222,9 +249,10 @@ describe('rotctl cancel on a terminal (tmux)', () => {
     assertShows(
       screen,
       '✔ Turn off rotation for app/db-credentials now (CancelRotateSecret)? No',
-      'error: Stopped at your answer; nothing more was written.',
+      'error: Stopped at your answer.',
       'Nothing was written.',
     );
+    assert.equal(screen.split('Nothing was written.').length - 1, 1, 'said once');
     assert.ok(!screen.includes('Apply roll back'), 'no second question after a No');
     await assertNoSentinels(t, screen, seeded);
   });

@@ -207,15 +207,15 @@ async function seedFleet(total: number): Promise<Map<string, Seeded>> {
 
 function assertFleetEntries(doc: ScanDoc, seeded: Map<string, Seeded>): void {
   const arn = (n: string): string => arnOf(seeded, n);
-  assertEntry(byName(doc, 'stuck/value'), arn('stuck/value'), true, ['S6']);
+  assertEntry(byName(doc, 'stuck/value'), arn('stuck/value'), true, ['S3/S6']);
   // Without a value probe a placeholder can't be told from S6; either class is honest.
-  assertEntry(byName(doc, 'stuck/placeholder'), arn('stuck/placeholder'), true, ['S3', 'S6']);
-  assertEntry(byName(doc, 'stuck/missing-lambda'), arn('stuck/missing-lambda'), true, ['S3', 'S6']);
+  assertEntry(byName(doc, 'stuck/placeholder'), arn('stuck/placeholder'), true, ['S3/S6']);
+  assertEntry(byName(doc, 'stuck/missing-lambda'), arn('stuck/missing-lambda'), true, ['S3/S6']);
   assertEntry(byName(doc, 'stuck/on-previous'), arn('stuck/on-previous'), true, ['S7']);
   const s7 = byName(doc, 'stuck/on-previous');
   assert.equal(s7.fix, `rotctl cancel ${arn('stuck/on-previous')} --yes`, 'S7 is safe with --yes');
-  assertEntry(byName(doc, 'stuck/custom-labels'), arn('stuck/custom-labels'), true, ['S6']);
-  assertEntry(byName(doc, 'stuck/rotation-off'), arn('stuck/rotation-off'), false, ['S6']);
+  assertEntry(byName(doc, 'stuck/custom-labels'), arn('stuck/custom-labels'), true, ['S3/S6']);
+  assertEntry(byName(doc, 'stuck/rotation-off'), arn('stuck/rotation-off'), false, ['S3/S6']);
 }
 
 test(

@@ -185,7 +185,7 @@ function assertText(r: CliResult, e: Expect, s: Seeded): void {
   assertExit(r, e.exit);
   assert.match(r.stdout, new RegExp(`^State\\s+${e.state}: `, 'm'), describeRun(r));
   const blocks = e.exit === 8 ? 'yes' : 'no';
-  assert.match(r.stdout, new RegExp(`^Blocks rotation ${blocks}$`, 'm'), describeRun(r));
+  assert.match(r.stdout, new RegExp(`^Blocks rotation\\s+${blocks}$`, 'm'), describeRun(r));
   e.command(printedCommand(r), s);
   // -v: one line per AWS call, and only reads.
   for (const op of verboseOps(r.stderr)) assert.ok(READS.includes(op), `-v logged ${op}`);
@@ -251,7 +251,7 @@ for (const id of ['C02', 'C07']) {
       const again = await runCli(['status', s.name], { endpoint });
       assertExit(again, 0);
       assert.match(again.stdout, /^State\s+S1: /m, describeRun(again));
-      assert.match(again.stdout, /^Blocks rotation no$/m);
+      assert.match(again.stdout, /^Blocks rotation\s+no$/m);
       for (const r of [first, fix, again]) assertNoSentinels(r, s.sentinels);
     },
   );

@@ -17,7 +17,7 @@ import {
 } from '../plan.js';
 import { CHOICE_NAMES, cli, moveCall, renderLabelChange, renderUndo } from '../render.js';
 import { labelMap, sameLabels, type LabelMap, type SecretSnapshot } from '../state.js';
-import { appliedHint, describeLabels, finish, interruption, show, type Run } from './run.js';
+import { describeLabels, nextStep, finish, interruption, show, type Run } from './run.js';
 
 export async function apply(
   run: Run,
@@ -36,26 +36,66 @@ export async function apply(
   }
   if (plan.cancelRotation) {
     await confirmOrStop(run, `Turn off rotation for ${snap.name} now (CancelRotateSecret)?`);
-    await write(run, `CancelRotateSecret SecretId=${snap.arn}`, () => aws.cancelRotation(snap.arn));
+    await write(run, `CancelRotateSecret SecretId=${snap.arn}`, () =>
+      aws.cancelRotation(snap.arn).catch((err: unknown) => {
+        throw explainCancelRefusal(snap, err);
+      }),
+    );
   }
   const base = plan.moves.length > 0 ? await applyMoveSteps(run, aws, snap, a, plan) : undefined;
   const after = await verify(run, aws, snap, base ? applyMoves(base, plan.moves) : undefined);
   conclude(run, snap, a, plan, after);
 }
 
+/**
+ * Promote makes a new value live for every reader, so it is typed out; the other label
+ * changes take a y/N.
+ */
+async function confirmMoves(run: Run, snap: SecretSnapshot, a: Assessment, plan: Plan) {
+  if (run.opts.yes) return;
+  if (plan.choice === 'promote' && a.pending !== a.current) {
+    const question = `Type promote to make ${a.pending} the AWSCURRENT value of ${snap.name}:`;
+    if (await run.ui.confirmTyped(question, 'promote')) return;
+    throw new RotctlError(
+      ExitCode.decisionNeeded,
+      'Stopped: promote was not typed.',
+      nextStep(run),
+    );
+  }
+  const calls = plan.moves.length === 1 ? '1 label change' : `${plan.moves.length} label changes`;
+  await confirmOrStop(
+    run,
+    `Apply ${CHOICE_NAMES[plan.choice as Choice]} to ${snap.name} (${calls}, as planned above)?`,
+  );
+}
+
+/**
+ * Secrets Manager answers a cancel on a secret with no rotation function with a message about
+ * *enabling* rotation; say what it means instead.
+ */
+function explainCancelRefusal(snap: SecretSnapshot, err: unknown): unknown {
+  if (!(err instanceof RotctlError) || !/Lambda function ARN/i.test(err.message)) return err;
+  const owner = snap.owningService
+    ? ` Its rotation is managed by ${snap.owningService}: turn it off there.`
+    : '';
+  return new RotctlError(
+    ExitCode.awsRejected,
+    `Secrets Manager would not cancel the rotation of ${snap.name}: it reports that no ` +
+      `rotation function is configured.${owner}`,
+    undefined,
+    { cause: err },
+  );
+}
+
 async function confirmOrStop(run: Run, question: string): Promise<void> {
   if (run.opts.yes) return;
   if (await run.ui.confirm(question)) return;
-  throw new RotctlError(
-    ExitCode.decisionNeeded,
-    'Stopped at your answer; nothing more was written.',
-    appliedHint(run),
-  );
+  throw new RotctlError(ExitCode.decisionNeeded, 'Stopped at your answer.', nextStep(run));
 }
 
 async function write(run: Run, api: string, call: () => Promise<void>): Promise<void> {
   if (interruption.requested) {
-    throw new RotctlError(ExitCode.interrupted, `Interrupted before: ${api}`, appliedHint(run));
+    throw new RotctlError(ExitCode.interrupted, `Interrupted before: ${api}`, nextStep(run));
   }
   run.writing = true;
   try {
@@ -75,11 +115,7 @@ async function applyMoveSteps(
 ): Promise<LabelMap> {
   const base = await aws.readLabels(snap.arn);
   checkDrift(snap, a, plan, base);
-  const calls = plan.moves.length === 1 ? '1 label change' : `${plan.moves.length} label changes`;
-  await confirmOrStop(
-    run,
-    `Apply ${CHOICE_NAMES[plan.choice as Choice]} to ${snap.name} (${calls}, as planned above)?`,
-  );
+  await confirmMoves(run, snap, a, plan);
 
   let labels = base;
   for (const move of plan.moves) {
@@ -150,25 +186,25 @@ async function writeMove(
     if (err.exitCode === ExitCode.awsRejected && /Access denied/.test(err.message)) throw err;
     const now = await aws.readLabels(arn).catch(() => undefined);
     if (now && sameLabels(now, want)) {
-      run.ui.warn(`the answer to ${move.label} was lost, but the labels show it was applied.`);
+      run.ui.warn(`the answer to the ${move.label} move was lost; the labels show it was applied.`);
       run.report.applied.push(api);
       return;
     }
     // The RemoveFromVersionId guard said no: the labels are not where rotctl read them.
     if (/InvalidParameterException|InvalidRequestException/.test(err.message)) {
-      throw changedByOther(run, arn, now ?? before);
+      throw changedByOther(arn, now ?? before);
     }
     if (!now || sameLabels(now, before)) throw err;
-    throw changedByOther(run, arn, now);
+    throw changedByOther(arn, now);
   }
 }
 
-function changedByOther(run: Run, arn: string, now: LabelMap): RotctlError {
+function changedByOther(arn: string, now: LabelMap): RotctlError {
   return new RotctlError(
     ExitCode.changed,
     `The staging labels of ${arn} were changed by another writer during the repair. ` +
       `Now: ${describeLabels(now)}`,
-    `${appliedHint(run)}. Run rotctl cancel again to see the new state.`,
+    'Run rotctl status on it to see the new state before doing anything else.',
   );
 }
 
@@ -193,7 +229,7 @@ async function verify(
   throw new RotctlError(
     ExitCode.changed,
     `The check after writing failed for ${snap.name}: ${problems.join('; ')}`,
-    `${appliedHint(run)}. Now: ${describeLabels(labels)}. Inspect before running again.`,
+    `Now: ${describeLabels(labels)}. Inspect it (rotctl status) before running again.`,
   );
 }
 
@@ -203,7 +239,7 @@ function conclude(run: Run, snap: SecretSnapshot, a: Assessment, plan: Plan, aft
   report.after = { labels: after };
   report.undo = undo.map((m) => cli(moveCall(snap.arn, m).cli, snap.arn, snap.region));
   show(ui, renderLabelChange(labelMap(snap.versions), after, ui.style));
-  ui.out(renderUndo(snap.arn, snap.region, undo, plan.cancelRotation, ui.style));
+  ui.out(renderUndo(snap, undo, plan.cancelRotation, ui.style));
   finish(run, 'done', 0, doneMessage(snap, a, plan));
 }
 

@@ -45,7 +45,7 @@ export async function runCancelCommand(secrets: string[], raw: Record<string, un
 
 async function secretIds(args: string[], fromFile: string | undefined): Promise<string[]> {
   const fromList = fromFile === undefined ? [] : parseIdList(await readList(fromFile));
-  const ids = [...args, ...fromList];
+  const ids = [...new Set([...args, ...fromList])];
   if (ids.length === 0) {
     throw usageError('No secret given.', 'Name one or more secrets, or use --from-file FILE.');
   }

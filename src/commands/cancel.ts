@@ -124,7 +124,7 @@ function showAlternatives(ui: Ui, snap: SecretSnapshot, a: Assessment): void {
   for (const choice of ['rollback', 'promote'] as const) {
     if (!a.options[choice].allowed) continue;
     const plan = buildPlan(snap, a, choice);
-    show(ui, `With --${choice}, ${renderPlan(snap.arn, snap.region, plan, ui.style)}`);
+    show(ui, renderPlan(snap.arn, snap.region, plan, ui.style, `Plan with --${choice}`));
   }
 }
 
@@ -146,9 +146,11 @@ function recordPlan(run: Run, snap: SecretSnapshot, plan: Plan): void {
 
 function nothingToDo(run: Run, snap: SecretSnapshot, a: Assessment): void {
   const msg =
-    a.code === 'S2'
-      ? `${snap.name}: rotation is off and the last rotation finished; nothing to do.`
-      : `${snap.name}: rotation is off and no AWSPENDING blocks it; nothing to do.`;
-  run.ui.out(renderUndo(snap.arn, snap.region, [], false, run.ui.style));
+    !snap.rotationLambdaArn && !snap.owningService
+      ? `${snap.name}: rotation is not configured; nothing to cancel, and the labels are consistent.`
+      : a.code === 'S2'
+        ? `${snap.name}: rotation is off and the last rotation finished; nothing to do.`
+        : `${snap.name}: rotation is off and no AWSPENDING blocks it; nothing to do.`;
+  run.ui.out(renderUndo(snap, [], false, run.ui.style));
   finish(run, 'nothing-to-do', 0, msg);
 }

@@ -56,14 +56,20 @@ function decisionNeeded(snap: SecretSnapshot, a: Assessment, opts: DecideOptions
     : opts.dryRun
       ? 'both plans are shown above'
       : 'there is no terminal to ask on';
+  const example = `rotctl cancel ${snap.arn} --yes --${allowed[0] ?? 'rollback'}`;
   return new RotctlError(
     ExitCode.decisionNeeded,
     `${snap.name} needs a decision (${why}); nothing was written. State ${a.code}: ${a.title}.`,
-    `Choose ${flags}: roll back keeps the old value (right when the rotation never changed the ` +
-      'credential at the target); promote makes the pending value current (right when it did). ' +
-      `Example: rotctl cancel ${snap.arn} --yes ${allowed.length ? `--${allowed[0]}` : ''}`.trimEnd(),
+    `Choose ${flags}: ${allowed.map((c) => WHEN[c]).join('; ')}. Example: ${example}`,
   );
 }
+
+const WHEN: Record<Choice, string> = {
+  rollback:
+    '--rollback keeps the old value (right when the rotation never changed the credential ' +
+    'at the target)',
+  promote: '--promote makes the pending value current (right when the target already uses it)',
+};
 
 async function ask(snap: SecretSnapshot, a: Assessment, ui: Ui): Promise<Choice> {
   const choices: PromptChoice<Choice | 'quit'>[] = (['rollback', 'promote'] as const).map((c) => ({

@@ -44,10 +44,10 @@ export function show(ui: Ui, ...blocks: string[]): void {
   for (const block of blocks) if (block) ui.out(`${block}\n`);
 }
 
-export function appliedHint(run: Run): string {
-  return run.report.applied.length > 0
-    ? `Already applied: ${run.report.applied.join('; ')}`
-    : 'Nothing was written.';
+/** After a stop part way: what running again will do. The applied calls are listed apart. */
+export function nextStep(run: Run): string | undefined {
+  if (run.report.applied.length === 0) return undefined;
+  return 'Run the same command again to finish the repair; rotation stays off until then.';
 }
 
 export function describeLabels(map: LabelMap): string {

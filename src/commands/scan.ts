@@ -166,7 +166,8 @@ async function confirm(
     rotationEnabled: snap.rotationEnabled,
     pendingSince: since?.toISOString() ?? null,
     pendingFor: age(since, now),
-    state: a.code,
+    // Without reading values, an empty placeholder (S3) and a stored value (S6) look the same.
+    state: a.code === 'S6' && a.pendingValue === 'not-checked' ? 'S3/S6' : a.code,
     title: a.title,
     fix: advise(snap, a).command ?? null,
   };

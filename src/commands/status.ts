@@ -3,7 +3,7 @@ import { advise } from '../advice.js';
 import { connect } from '../aws.js';
 import { ExitCode } from '../errors.js';
 import { assess } from '../plan.js';
-import { renderAssessment, renderOptions, renderSecret } from '../render.js';
+import { field, renderAssessment, renderOptions, renderSecret } from '../render.js';
 import { assessmentJson, errorDocument, snapshotJson, SCHEMA_VERSION } from '../report.js';
 import { parseTarget } from '../input.js';
 import type { Ui } from '../ui.js';
@@ -39,8 +39,8 @@ export async function status(
     ui.out(`${renderAssessment(a, ui.style)}\n`);
     const options = renderOptions(a, ui.style);
     if (options) ui.out(`${options}\n`);
-    ui.out(`${ui.style.bold('Next')}           ${advice.action}`);
-    if (advice.command) ui.out(`               ${advice.command}`);
+    ui.out(field('Next', advice.action));
+    if (advice.command) ui.out(field('', advice.command));
 
     const exitCode = a.blocking ? ExitCode.blocked : ExitCode.ok;
     const document = {
