@@ -3,6 +3,7 @@
 // labels back with the SDK, so "nothing written" and "repaired" are checked at the source.
 // Needs `npm run build` first: the command under test is `node bin/rotctl.js`.
 import assert from 'node:assert/strict';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -295,5 +296,29 @@ describe('rotctl cancel on a terminal (tmux)', () => {
     assertShows(screen, 'error: Quit at your answer; nothing was written.');
     assert.deepEqual(await stateOf(seeded), C01_BEFORE);
     await assertNoSentinels(t, screen, seeded);
+  });
+
+  test('colour on a terminal, none in a redirected stdout (NO_COLOR unset)', opts, async () => {
+    const seeded = await seedC01(moto().endpoint);
+    const status = `node bin/rotctl.js status ${seeded.name} --endpoint-url ${moto().endpoint}`;
+    const out = path.join(REPO, '.build', `status-${process.pid}.txt`);
+    const run = async (shell: string): Promise<string> => {
+      tty = await startTty({
+        command: ['sh', '-c', shell],
+        cwd: REPO,
+        env: testEnv({ NO_COLOR: undefined, CI: undefined }),
+      });
+      await tty.exitCode();
+      const bytes = await tty.transcript();
+      await tty.close();
+      return bytes;
+    };
+    const onTerminal = await run(status);
+    assert.match(onTerminal, /\u001b\[[0-9;]*m/, 'a terminal gets colour');
+    await run(`${status} > ${out}`);
+    const redirected = await readFile(out, 'utf8');
+    await rm(out, { force: true });
+    assert.match(redirected, /Blocks rotation\s+yes/);
+    assert.doesNotMatch(redirected, /\u001b/, 'no escape code in redirected stdout');
   });
 });
