@@ -395,6 +395,23 @@ test('C02 --yes --promote onto the value-less placeholder: exit 4, nothing writt
   assert.equal(await rotationEnabled(s.endpoint, s.seeded.arn), true);
 });
 
+test('a partial ARN: --yes refuses (exit 4, nothing written); a dry run warns', async () => {
+  const s = await setup('C02');
+  const partial = s.seeded.arn.replace(/-[A-Za-z0-9]{6}$/, '');
+  assert.notEqual(partial, s.seeded.arn);
+
+  const r = await s.run(['cancel', partial, '--yes']);
+  assertExit(r, 4);
+  assert.match(r.stderr, /not the exact name or ARN/);
+  assert.ok(r.stderr.includes(`rotctl cancel ${s.seeded.arn} --yes`), describeRun(r));
+  assert.deepEqual(writesOf(s.px.log), []);
+  assert.equal(await rotationEnabled(s.endpoint, s.seeded.arn), true);
+
+  const dry = await s.run(['cancel', partial, '--dry-run']);
+  assertExit(dry, 0);
+  assert.match(dry.stderr, /warning: .*not the exact name or ARN/);
+});
+
 test('a reserved label on two versions: exit 4 before any write', async () => {
   const s = await setup('C01');
   // NOTE: AWS refuses to put AWSPENDING on a second version without RemoveFromVersionId;

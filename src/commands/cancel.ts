@@ -104,6 +104,7 @@ async function readDecideApply(run: Run): Promise<void> {
   record(run, snap, a);
   show(ui, renderSecret(snap, ui.style), renderAssessment(a, ui.style), renderOptions(a, ui.style));
   if (a.refusal) throw new RotctlError(ExitCode.refused, refusalText(snap, a), a.refusal.hint);
+  checkResolution(run, snap);
 
   if (interruption.requested)
     throw new RotctlError(ExitCode.interrupted, 'Interrupted; nothing was written.');
@@ -116,6 +117,25 @@ async function readDecideApply(run: Run): Promise<void> {
   if (opts.dryRun) return finish(run, 'dry-run', 0, 'Dry run: nothing was written.');
   if (!plan.cancelRotation && plan.moves.length === 0) return nothingToDo(run, snap, a);
   await apply(run, aws, snap, a, plan);
+}
+
+/**
+ * Secrets Manager resolves a partial ARN, or a name ending in what looks like a random suffix,
+ * to some secret. A person sees which one above; a runbook step must name it exactly.
+ */
+function checkResolution(run: Run, snap: SecretSnapshot): void {
+  const typed = run.secretId;
+  if (typed === snap.name || typed === snap.arn) return;
+  const resolved = `"${typed}" is not the exact name or ARN of ${snap.name} (${snap.arn})`;
+  if (!run.opts.yes || run.opts.dryRun) {
+    run.ui.warn(`${resolved}; check that it is the secret you meant.`);
+    return;
+  }
+  throw new RotctlError(
+    ExitCode.refused,
+    `Refusing to act with --yes: ${resolved}, and a partial id could name another secret.`,
+    `Pass the full ARN: rotctl cancel ${snap.arn} --yes …`,
+  );
 }
 
 /** A dry run on a state with two reasonable repairs shows both plans before asking for one. */
