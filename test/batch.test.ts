@@ -4,7 +4,6 @@
 // severe one (0, 8, 2, 3, 4, 6, 7, 5, 1, 130, least to most); --output json is one document.
 // End states are read back from moto; writes are counted at the proxy.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,8 +11,6 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import {
-  BIN,
-  REPO_ROOT,
   assertExit,
   assertNoSentinels,
   describeRun,
@@ -21,10 +18,10 @@ import {
   parseJsonDoc,
   rotationEnabled,
   runCli,
+  spawnCli,
   writesOf,
 } from './helpers/cli.js';
 import type { CliResult, Labels } from './helpers/cli.js';
-import { testEnv } from './helpers/env.js';
 import { useRecordingProxy } from './helpers/fault-proxy.js';
 import type { Fault, FaultProxy } from './helpers/fault-proxy.js';
 import { client, useMoto } from './helpers/moto.js';
@@ -350,41 +347,6 @@ test('a batch exits with its most severe code (2<3<4<6<7<5)', moto.options, asyn
 // ---------------------------------------------------------------------------------------
 // Ctrl-C in a batch: the secret in flight stops, the rest are not started, exit 130
 
-interface Spawned {
-  pid: number;
-  done: Promise<CliResult>;
-}
-
-/** Like runCli, but hands out the child's PID so a test can signal it. */
-function spawnCli(args: string[], endpoint: string): Spawned {
-  const argv = [...args, '--endpoint-url', endpoint];
-  const child = spawn(process.execPath, [BIN, ...argv], {
-    cwd: REPO_ROOT,
-    env: testEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (c: Buffer) => out.push(c));
-  child.stderr.on('data', (c: Buffer) => err.push(c));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const done = new Promise<CliResult>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({
-        code,
-        signal,
-        args: argv,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      });
-    });
-  });
-  assert.ok(child.pid, 'rotctl did not start');
-  return { pid: child.pid, done };
-}
-
 test(
   'Ctrl-C during a batch: nothing written, the rest not started, exit 130',
   moto.options,
@@ -401,10 +363,9 @@ test(
         await new Promise((resolve) => setTimeout(resolve, 300));
       },
     });
-    const run = spawnCli(
-      ['cancel', 'int/a', 'int/b', 'int/c', '--yes', '--output', 'json'],
-      p.endpoint,
-    );
+    const run = spawnCli(['cancel', 'int/a', 'int/b', 'int/c', '--yes', '--output', 'json'], {
+      endpoint: p.endpoint,
+    });
     pid = run.pid;
     const r = await run.done;
     assertExit(r, 130);

@@ -3,15 +3,12 @@
 // -> a private moto_server, all on 127.0.0.1. Every test reads the labels back from moto and
 // checks the end state, and counts the requests the proxy saw. Needs `npm run build` first.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, describe, test } from 'node:test';
 import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { BIN, REPO_ROOT, describeRun, labelsOf, parseJsonDoc, runCli } from './helpers/cli.js';
-import type { CliResult, Labels } from './helpers/cli.js';
-import { testEnv } from './helpers/env.js';
+import { describeRun, labelsOf, parseJsonDoc, runCli, spawnCli } from './helpers/cli.js';
+import type { CliResult, Labels, Spawned } from './helpers/cli.js';
 import { startFaultProxy } from './helpers/fault-proxy.js';
 import type { Fault, FaultProxy } from './helpers/fault-proxy.js';
 import { client, useMoto } from './helpers/moto.js';
@@ -906,37 +903,8 @@ describe(
 // ---------------------------------------------------------------------------------------
 // Ctrl-C: rotctl gets SIGINT (from this test, by its PID) while a request is held.
 
-interface Started {
-  child: ChildProcess;
-  done: Promise<CliResult>;
-}
-
-function startRotctl(args: string[]): Started {
-  const argv = ['cancel', ...args, '--endpoint-url', proxy.endpoint];
-  const child = spawn(process.execPath, [BIN, ...argv], {
-    cwd: REPO_ROOT,
-    env: testEnv(FAST),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout?.on('data', (c: Buffer) => out.push(c));
-  child.stderr?.on('data', (c: Buffer) => err.push(c));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const done = new Promise<CliResult>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(killer);
-      resolve({
-        code,
-        signal,
-        args: argv,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      });
-    });
-  });
-  return { child, done };
+function startRotctl(args: string[]): Spawned {
+  return spawnCli(['cancel', ...args], { endpoint: proxy.endpoint, env: FAST });
 }
 
 async function waitFor(what: string, ok: () => boolean, timeoutMs = 15_000): Promise<void> {
@@ -955,9 +923,9 @@ describe('Ctrl-C', { timeout: TEST_TIMEOUT_MS }, () => {
       const s = await fresh(seedC01);
       // Held for less than the request timeout, so the SDK does not retry it meanwhile.
       proxy.add({ target: USVS, mode: 'delay', delayMs: 800, match: stage('AWSCURRENT') });
-      const { child, done } = startRotctl([s.arn, '--yes', '--promote']);
+      const { pid, done } = startRotctl([s.arn, '--yes', '--promote']);
       await waitFor('the first move', () => proxy.count(USVS) >= 1);
-      child.kill('SIGINT');
+      process.kill(pid, 'SIGINT');
       const r = await done;
       await new Promise((res) => setTimeout(res, 300));
       expectExit(r, 130);
@@ -970,10 +938,10 @@ describe('Ctrl-C', { timeout: TEST_TIMEOUT_MS }, () => {
   test('during the reads: 130 at once, nothing written', { skip }, async () => {
     const s = await fresh(seedC01);
     proxy.add({ target: GSV, mode: 'delay', delayMs: 3000 });
-    const { child, done } = startRotctl([s.arn, '--yes', '--promote']);
+    const { pid, done } = startRotctl([s.arn, '--yes', '--promote']);
     await waitFor('the value probe', () => proxy.count(GSV) >= 1);
     const signalled = Date.now();
-    child.kill('SIGINT');
+    process.kill(pid, 'SIGINT');
     const r = await done;
     expectExit(r, 130);
     assert.ok(Date.now() - signalled < 2000, 'rotctl waited for the read to finish');

@@ -32,6 +32,7 @@ import type { FaultProxy } from './helpers/fault-proxy.js';
 import { client, useMoto } from './helpers/moto.js';
 import { CASES, MISSING_LAMBDA_ARN, VERSION_IDS } from './helpers/seed.js';
 import type { Seeded } from './helpers/seed.js';
+import type { BlockedSecret } from '../src/commands/scan.js';
 
 const moto = useMoto();
 /** The recording proxy in front of this file's moto, started on first use. */
@@ -88,17 +89,8 @@ function arnOf(seeded: Map<string, Seeded>, name: string): string {
 // ---------------------------------------------------------------------------------------
 // Running scan and reading its JSON document
 
-interface Blocked {
-  region: string;
-  name: string;
-  arn: string;
-  rotationEnabled: boolean;
-  pendingSince: string | null;
-  pendingFor: string;
-  state: string;
-  title: string;
-  fix: string | null;
-}
+/** The document's entry type is rotctl's own: a renamed field fails the typecheck here. */
+type Blocked = BlockedSecret;
 interface Overdue {
   region: string;
   name: string;

@@ -40,6 +40,24 @@ export interface RunOptions {
   onSpawn?: (pid: number) => void;
 }
 
+export interface Spawned {
+  pid: number;
+  done: Promise<CliResult>;
+}
+
+/** Like runCli, but hands back the child's PID at once, so a test can signal it. */
+export function spawnCli(args: readonly string[], opts: RunOptions = {}): Spawned {
+  let pid = 0;
+  const done = runCli(args, {
+    ...opts,
+    onSpawn: (p) => {
+      pid = p;
+    },
+  });
+  assert.ok(pid > 0, 'rotctl did not start');
+  return { pid, done };
+}
+
 /** Spawn `node bin/rotctl.js ...args` with no TTY; resolves when it exits (or is killed). */
 export function runCli(args: readonly string[], opts: RunOptions = {}): Promise<CliResult> {
   const argv = [...args, ...(opts.endpoint ? ['--endpoint-url', opts.endpoint] : [])];
