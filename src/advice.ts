@@ -34,6 +34,14 @@ export function advise(
       command: `${base} --${a.recommended}`,
     };
   }
+  if (a.code === 'S8') {
+    return {
+      action:
+        'No version holds AWSCURRENT: promote the pending version once its value is ' +
+        'confirmed (rotctl cancel shows it); roll back is refused here.',
+      command: base,
+    };
+  }
   return {
     action:
       "Cancel, then roll back or promote: the rotation function's logs tell which " +

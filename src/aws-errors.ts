@@ -166,6 +166,7 @@ export function toRotctlError(err: unknown, ctx: ErrorContext): RotctlError {
       return make(
         ExitCode.awsRejected,
         `AWS rejected ${ctx.operation} on ${ctx.secret}: ${info.name}: ${info.message}`,
+        'Nothing after this call was sent. Run again with -v to see every call.',
       );
     default:
       return make(

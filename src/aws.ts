@@ -57,6 +57,8 @@ export interface Secrets {
   /** DescribeSecret alone: labels from VersionIdsToStages, no dates, no value probe. */
   describeSecret(secretId: string): Promise<SecretSnapshot>;
   listVersionInfo(arn: string): Promise<VersionInfo[]>;
+  /** GetSecretValue by VersionId; the value is dropped here and only its presence returned. */
+  probeValue(arn: string, versionId: string): Promise<{ value: ValuePresence; note?: string }>;
   /** Every page of ListSecrets; onPage reports progress as secrets arrive. */
   listSecrets(onPage?: (seen: number) => void): Promise<SecretSummary[]>;
   cancelRotation(arn: string): Promise<void>;
@@ -180,6 +182,7 @@ function bindCalls(client: SecretsManagerClient, region: string): Secrets {
     },
     listVersionInfo: async (arn) => (await listVersions(client, arn)).map(toVersion),
     listSecrets: (onPage) => listSecrets(client, onPage),
+    probeValue: (arn, versionId) => probeValue(client, arn, versionId),
     cancelRotation: async (arn) => {
       await client.send(new CancelRotateSecretCommand({ SecretId: arn }));
     },

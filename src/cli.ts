@@ -195,5 +195,7 @@ function exitCodeFor(err: unknown): number {
     return err.exitCode;
   }
   process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  const verbose = process.argv.includes('-v') || process.argv.includes('--verbose');
+  if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   return ExitCode.internal;
 }

@@ -330,7 +330,12 @@ function contextNotes(snap: SecretSnapshot, a: Assessment, now: Date): string[] 
 
 function managedRefusal(snap: SecretSnapshot, a: Assessment): Assessment | undefined {
   const owner = snap.owningService ?? snap.externalType;
-  if (!owner || !a.blocking) return undefined;
+  if (!owner) return undefined;
+  if (!a.blocking) {
+    // Nothing to repair: cancelling is allowed, but no label of theirs is touched.
+    const why = `The secret is managed by ${owner}; rotctl changes none of its labels.`;
+    return { ...a, options: a.options && { rollback: deny(why), promote: deny(why) } };
+  }
   const code: StateCode = snap.owningService ? 'S13' : 'S16';
   return {
     ...a,
@@ -410,8 +415,11 @@ export function undoMoves(a: Assessment, plan: Plan): LabelMove[] {
 
   const undo: LabelMove[] = [];
   if (a.current) undo.push({ label: CURRENT, moveTo: a.current, removeFrom: pending });
+  // Moving AWSCURRENT back puts AWSPREVIOUS on the pending version: send it where it was.
   if (a.previous && a.current) {
     undo.push({ label: PREVIOUS, moveTo: a.previous, removeFrom: pending });
+  } else if (a.current) {
+    undo.push({ label: PREVIOUS, removeFrom: pending });
   }
   undo.push(restorePending);
   return undo;

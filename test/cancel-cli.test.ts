@@ -306,6 +306,32 @@ describe('drift: another writer moves a label between the read and the write', (
     assert.deepEqual(await labels(s), COLLEAGUE_LABELS, "the other writer's labels moved");
   });
 
+  test('S3 under bare --yes: the placeholder gets a value mid-run -> exit 5, no label', async () => {
+    const s = await setup('C02');
+    // The rotation function's createSecret step lands while rotctl cancels.
+    s.px.add({
+      target: CANCEL,
+      mode: 'hook',
+      hook: () =>
+        otherWriter(s.endpoint, (sm) =>
+          sm.send(
+            new PutSecretValueCommand({
+              SecretId: s.seeded.arn,
+              ClientRequestToken: P,
+              SecretString: 'late-createSecret-value',
+              VersionStages: [PEND],
+            }),
+          ),
+        ),
+    });
+    const r = await s.run(['cancel', s.seeded.name, '--yes']);
+    assertExit(r, 5);
+    assert.match(r.stderr, /now holds a value/);
+    assert.match(r.stderr, /No label was written/);
+    assert.deepEqual(writesOf(s.px.log), [CANCEL], `ops: ${opsOf(s.px.log).join(' ')}`);
+    assert.deepEqual((await labels(s))[P], [PEND]);
+  });
+
   test('on the first UpdateSecretVersionStage: exit 5, never re-aimed at Q', async () => {
     const s = await setup('C01');
     s.px.add({

@@ -243,6 +243,13 @@ describe('undo and verify', () => {
     assert.deepEqual(applyMoves(p.expected, undoMoves(a, p)), labelMap(s.versions));
   });
 
+  it('undoing a promote restores the labels exactly when there was no AWSPREVIOUS', () => {
+    const s = snap({ [A]: ['AWSCURRENT'], [P]: ['AWSPENDING'] });
+    const a = assess(s, NOW);
+    const p = buildPlan(s, a, 'promote');
+    assert.deepEqual(applyMoves(p.expected, undoMoves(a, p)), labelMap(s.versions));
+  });
+
   it('undoing a roll back restores the labels exactly', () => {
     const s = snap(stuck);
     const a = assess(s, NOW);

@@ -740,3 +740,43 @@ test(
     assert.equal(p.count(), 0, `usage errors sent ${opsOf(p.log).join(', ')}`);
   },
 );
+
+// ---------------------------------------------------------------------------------------
+// One hit that cannot be re-read does not cost the rest of the region
+
+test(
+  'a DescribeSecret denied on one hit: it is listed as unconfirmed, the others stay, exit 6',
+  moto.options,
+  async () => {
+    const seeded = await seedCases({ 'deny/a': 'C02', 'deny/b': 'C07' });
+    const p = await useProxy();
+    p.add({
+      target: 'DescribeSecret',
+      mode: 'deny',
+      times: Infinity,
+      match: (body) => body['SecretId'] === arnOf(seeded, 'deny/a'),
+    });
+    const r = await scan(['--region', US, '--output', 'json'], p.endpoint);
+    assertExit(r, 6);
+    const doc = scanDoc(r);
+    const denied = byName(doc, 'deny/a');
+    assert.equal(denied.state, 'unconfirmed');
+    assert.match(denied.title, /not re-confirmed: Access denied/);
+    assert.equal(denied.fix, `rotctl status ${arnOf(seeded, 'deny/a')}`);
+    assert.equal(byName(doc, 'deny/b').state, 'S7');
+    assert.equal(doc.result.exitCode, 6);
+  },
+);
+
+test('usage errors in --output json still print one document', async () => {
+  for (const args of [
+    ['--concurrency', '0'],
+    ['--region', 'us-east-1', '--all-regions'],
+  ]) {
+    const r = await runCli(['scan', ...args, '--output', 'json']);
+    assertExit(r, 2);
+    const doc = parseJsonDoc(r) as { schemaVersion: number; result: { exitCode: number } };
+    assert.equal(doc.schemaVersion, 1);
+    assert.equal(doc.result.exitCode, 2);
+  }
+});

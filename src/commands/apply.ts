@@ -82,7 +82,7 @@ function explainCancelRefusal(snap: SecretSnapshot, err: unknown): unknown {
     ExitCode.awsRejected,
     `Secrets Manager would not cancel the rotation of ${snap.name}: it reports that no ` +
       `rotation function is configured.${owner}`,
-    undefined,
+    `Check its rotation settings: aws secretsmanager describe-secret --secret-id ${snap.arn}`,
     { cause: err },
   );
 }
@@ -100,10 +100,20 @@ async function write(run: Run, api: string, call: () => Promise<void>): Promise<
   run.writing = true;
   try {
     await call();
+  } catch (err) {
+    if (mayHaveApplied(err)) run.unanswered = api;
+    throw err;
   } finally {
     run.writing = false;
   }
   run.report.applied.push(api);
+}
+
+/** A throttled request was answered and not applied; a lost or failed answer may hide either. */
+function mayHaveApplied(err: unknown): boolean {
+  if (!(err instanceof RotctlError) || err.exitCode !== ExitCode.transient) return false;
+  const cause = err.cause instanceof Error ? err.cause.name : '';
+  return !/Throttl|TooManyRequests|RequestLimitExceeded/.test(cause);
 }
 
 async function applyMoveSteps(
@@ -115,6 +125,7 @@ async function applyMoveSteps(
 ): Promise<LabelMap> {
   const base = await aws.readLabels(snap.arn);
   checkDrift(snap, a, plan, base);
+  await checkStillEmpty(aws, snap, a);
   await confirmMoves(run, snap, a, plan);
 
   let labels = base;
@@ -155,6 +166,23 @@ function checkDrift(snap: SecretSnapshot, a: Assessment, plan: Plan, now: LabelM
   );
 }
 
+/**
+ * A roll back chosen because the pending version was empty (S3) is only safe while it still
+ * is: a rotation still running may store a value in it at any moment. Look again.
+ */
+async function checkStillEmpty(aws: Secrets, snap: SecretSnapshot, a: Assessment): Promise<void> {
+  if (a.pendingValue !== 'absent' || !a.pending) return;
+  const now = await aws.probeValue(snap.arn, a.pending);
+  if (now.value === 'absent') return;
+  const what = now.value === 'present' ? 'now holds a value' : 'can no longer be read';
+  throw new RotctlError(
+    ExitCode.changed,
+    `The pending version ${a.pending} of ${snap.name} ${what}: a rotation is still writing ` +
+      'to it. No label was written.',
+    'Wait for the rotation function to finish, then run rotctl cancel again.',
+  );
+}
+
 function newVersion(id: string, labels: string[]) {
   return {
     id,
@@ -184,16 +212,16 @@ async function writeMove(
   } catch (err) {
     if (!(err instanceof RotctlError) || err.exitCode === ExitCode.interrupted) throw err;
     if (err.exitCode === ExitCode.awsRejected && /Access denied/.test(err.message)) throw err;
+    run.writing = true;
     const now = await aws.readLabels(arn).catch(() => undefined);
+    run.writing = false;
     if (now && sameLabels(now, want)) {
       run.ui.warn(`the answer to the ${move.label} move was lost; the labels show it was applied.`);
+      run.unanswered = undefined;
       run.report.applied.push(api);
       return;
     }
-    // The RemoveFromVersionId guard said no: the labels are not where rotctl read them.
-    if (/InvalidParameterException|InvalidRequestException/.test(err.message)) {
-      throw changedByOther(arn, now ?? before);
-    }
+    // Unchanged labels: AWS refused for its own reason, and said which. Unknown ones: say so.
     if (!now || sameLabels(now, before)) throw err;
     throw changedByOther(arn, now);
   }

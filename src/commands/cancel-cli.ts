@@ -5,7 +5,7 @@ import type { RotctlError } from '../errors.js';
 import { ExitCode, usageError } from '../errors.js';
 import { parseTarget, printable } from '../input.js';
 import type { Choice } from '../plan.js';
-import { reportJson, SCHEMA_VERSION, type Report } from '../report.js';
+import { errorDocument, reportJson, SCHEMA_VERSION, type Report } from '../report.js';
 import type { Ui } from '../ui.js';
 import { cancel, wasInterrupted, type CancelOptions } from './cancel.js';
 import {
@@ -32,7 +32,9 @@ export async function runCancelCommand(secrets: string[], raw: Record<string, un
   try {
     ids = await secretIds(secrets, flags.fromFile);
   } catch (err) {
-    return printError(ui, asRotctlError(err), Boolean(flags.verbose));
+    const error = asRotctlError(err);
+    if (ui.json) process.stdout.write(`${errorDocument('cancel', '', error)}\n`);
+    return printError(ui, error, Boolean(flags.verbose));
   }
   if (ids.length === 1 && flags.fromFile === undefined) {
     const { report, error } = await cancelOne(ids[0] ?? '', flags, ui, false);
@@ -119,7 +121,11 @@ function printOutcomeError(ui: Ui, error: RotctlError, flags: CancelFlags, repor
   if (report.applied.length > 0) {
     process.stderr.write(`Applied: ${report.applied.join('; ')}\n`);
     if (notApplied.length > 0) process.stderr.write(`Not applied: ${notApplied.join('; ')}\n`);
-  } else if (!/nothing (more )?was written/i.test(`${error.message} ${error.hint ?? ''}`)) {
+  } else if (
+    !/nothing (more )?was written|may have been applied/i.test(
+      `${error.message} ${error.hint ?? ''}`,
+    )
+  ) {
     process.stderr.write('Nothing was written.\n');
   }
   return code;

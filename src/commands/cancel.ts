@@ -44,7 +44,7 @@ export interface CancelOutcome {
 function sigintHandler(run: Run): () => void {
   return () => {
     interruption.requested = true;
-    if (run.opts.batch || run.report.applied.length > 0 || run.writing) return;
+    if (run.opts.batch || run.report.applied.length > 0 || run.writing || run.unanswered) return;
     const message = 'Interrupted; nothing was written.';
     finish(run, 'interrupted', ExitCode.interrupted, message);
     if (run.ui.json) process.stdout.write(`${reportJson(run.report)}\n`);
@@ -69,13 +69,25 @@ export async function cancel(
     await readDecideApply(run);
     return { report: run.report, error: undefined };
   } catch (err) {
-    const error = asRotctlError(err);
+    const error = withLostAnswer(run, asRotctlError(err));
+    // Ctrl-C at a prompt arrives as an error, not a signal: the rest of a batch stops too.
+    if (error.exitCode === ExitCode.interrupted) interruption.requested = true;
     finish(run, statusOf(error), error.exitCode, error.message, error.hint);
     return { report: run.report, error };
   } finally {
     process.off('SIGINT', onSigint);
     run.aws?.close();
   }
+}
+
+/** A write whose answer never came may have been applied: never say "nothing was written". */
+function withLostAnswer(run: Run, error: RotctlError): RotctlError {
+  if (!run.unanswered) return error;
+  const lost =
+    `The answer to ${run.unanswered} never came: it may have been applied; ` +
+    'rotctl reads the labels first when run again.';
+  const hint = error.hint ? `${error.hint} ${lost}` : lost;
+  return new RotctlError(error.exitCode, error.message, hint, { cause: error.cause });
 }
 
 function statusOf(err: RotctlError): ResultStatus {

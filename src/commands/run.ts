@@ -23,8 +23,10 @@ export interface Run {
   ui: Ui;
   report: Report;
   aws?: Secrets;
-  /** A write is in flight: Ctrl-C must wait for its answer. */
+  /** A write is in flight, or its outcome is being read back: Ctrl-C must wait. */
   writing: boolean;
+  /** The last write sent whose answer never came; it may have been applied. */
+  unanswered?: string | undefined;
 }
 
 /** Set by Ctrl-C; once set, no further write is sent, in this run or the rest of a batch. */

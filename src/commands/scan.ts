@@ -9,7 +9,7 @@ import { ExitCode, usageError } from '../errors.js';
 import { checkRegion } from '../input.js';
 import { assess } from '../plan.js';
 import { date } from '../render.js';
-import { SCHEMA_VERSION } from '../report.js';
+import { errorDocument, SCHEMA_VERSION } from '../report.js';
 import { KNOWN_REGIONS, age, isBlocked, isOverdue, mapLimit } from '../scan.js';
 import { PENDING } from '../state.js';
 import type { Ui } from '../ui.js';
@@ -50,6 +50,8 @@ interface RegionResult {
   overdue: Array<{ region: string; name: string; arn: string; nextRotationDate: string | null }>;
   healthy: Array<{ region: string; name: string; arn: string }>;
   error?: { exitCode: number; message: string } | undefined;
+  /** Exit codes of hits that could not be re-confirmed; they are still reported. */
+  unconfirmed: number[];
   skipped?: string | undefined;
 }
 
@@ -74,7 +76,9 @@ export async function runScanCommand(raw: Record<string, unknown>): Promise<numb
     );
     return report(results, ui, Boolean(flags.all));
   } catch (err) {
-    return printError(ui, asRotctlError(err), Boolean(flags.verbose));
+    const error = asRotctlError(err);
+    if (ui.json) process.stdout.write(`${errorDocument('scan', '', error)}\n`);
+    return printError(ui, error, Boolean(flags.verbose));
   }
 }
 
@@ -108,7 +112,14 @@ async function scanRegion(
   now: Date,
   flags: ScanFlags,
 ): Promise<RegionResult> {
-  const result: RegionResult = { region, secrets: 0, blocked: [], overdue: [], healthy: [] };
+  const result: RegionResult = {
+    region,
+    secrets: 0,
+    blocked: [],
+    overdue: [],
+    healthy: [],
+    unconfirmed: [],
+  };
   let aws: Secrets | undefined;
   try {
     aws = await connect({ ...conn, endpoint: conn.endpointUrl, log: ui.verbose });
@@ -118,7 +129,10 @@ async function scanRegion(
     const confirmed = await mapLimit(
       list.filter((s) => isBlocked(s.labels)),
       PER_REGION_CONFIRMS,
-      (s) => confirm(client, s, region, now, flags.scanned ?? []),
+      (s) =>
+        confirm(client, s, region, now, flags.scanned ?? []).catch((err: unknown) =>
+          unconfirmedHit(result, s, region, asRotctlError(err)),
+        ),
     );
     result.blocked = confirmed.filter((b): b is BlockedSecret => b !== undefined);
     const blockedArns = new Set(result.blocked.map((b) => b.arn));
@@ -173,6 +187,30 @@ async function confirm(
   };
 }
 
+/**
+ * One hit that could not be re-read (denied, throttled) is reported as ListSecrets showed it,
+ * with the reason; the rest of the region is not lost with it.
+ */
+function unconfirmedHit(
+  result: RegionResult,
+  listed: SecretSummary,
+  region: string,
+  err: RotctlError,
+): BlockedSecret {
+  result.unconfirmed.push(err.exitCode);
+  return {
+    region,
+    name: listed.name,
+    arn: listed.arn,
+    rotationEnabled: listed.rotationEnabled,
+    pendingSince: null,
+    pendingFor: '-',
+    state: 'unconfirmed',
+    title: `blocked per ListSecrets; not re-confirmed: ${err.message}`,
+    fix: `rotctl status ${listed.arn}`,
+  };
+}
+
 function overdueEntry(region: string, s: SecretSummary) {
   return {
     region,
@@ -188,6 +226,7 @@ function report(results: RegionResult[], ui: Ui, all: boolean): number {
   const exitCode = mostSevere([
     blocked.length > 0 ? ExitCode.blocked : ExitCode.ok,
     ...errors.map((r) => r.error?.exitCode ?? ExitCode.internal),
+    ...results.flatMap((r) => r.unconfirmed),
   ]);
   if (ui.json) {
     process.stdout.write(`${JSON.stringify(scanDocument(results, exitCode, all), null, 2)}\n`);
