@@ -36,8 +36,6 @@ export interface SecretSummary {
   name: string;
   rotationEnabled: boolean;
   nextRotationDate: Date | undefined;
-  owningService: string | undefined;
-  primaryRegion: string | undefined;
   labels: LabelMap;
 }
 
@@ -272,8 +270,6 @@ function toSummary(e: SecretListEntry): SecretSummary {
     name: e.Name ?? e.ARN ?? '',
     rotationEnabled: e.RotationEnabled === true,
     nextRotationDate: e.NextRotationDate,
-    owningService: e.OwningService,
-    primaryRegion: e.PrimaryRegion,
     labels,
   };
 }
@@ -283,7 +279,6 @@ function versionsFromStages(map: Record<string, string[]> | undefined): VersionI
     id,
     labels: [...stages].sort(),
     createdDate: undefined,
-    lastAccessedDate: undefined,
     value: 'not-checked' as const,
   }));
 }
@@ -293,7 +288,6 @@ function toVersion(entry: SecretVersionsListEntry): VersionInfo {
     id: entry.VersionId ?? '',
     labels: [...(entry.VersionStages ?? [])].sort(),
     createdDate: entry.CreatedDate,
-    lastAccessedDate: entry.LastAccessedDate,
     value: 'not-checked',
   };
 }
@@ -366,6 +360,5 @@ function toSnapshot(
     externalType: d.Type,
     kmsKeyId: d.KmsKeyId,
     versions,
-    readAt: new Date(),
   };
 }

@@ -8,6 +8,7 @@ import {
   PREVIOUS,
   RESERVED_LABELS,
   holdersOf,
+  isBlocked,
   isReserved,
   labelMap,
   type LabelMap,
@@ -79,7 +80,7 @@ function baseAssessment(snap: SecretSnapshot, labels: LabelMap): Assessment {
   return {
     code: 'S1',
     title: '',
-    blocking: pendingId !== undefined && pendingId !== currentId,
+    blocking: isBlocked(labels),
     current: currentId,
     pending: pendingId,
     previous: holdersOf(labels, PREVIOUS)[0],

@@ -14,6 +14,7 @@ export function renderSecret(snap: SecretSnapshot, s: Style): string {
     ['Rotation', rotation],
     ['Lambda', snap.rotationLambdaArn ?? '(none)'],
     ['Last rotated', date(snap.lastRotatedDate)],
+    ['Last changed', date(snap.lastChangedDate)],
     ['Next rotation', date(snap.nextRotationDate)],
   ];
   if (snap.kmsKeyId) rows.push(['KMS key', snap.kmsKeyId]);
@@ -107,17 +108,14 @@ export function renderPlan(
 }
 
 export interface PlannedCall {
-  operation: 'CancelRotateSecret' | 'UpdateSecretVersionStage';
   api: string;
   cli: string;
-  move?: LabelMove;
 }
 
 export function planCalls(arn: string, plan: Plan): PlannedCall[] {
   const calls: PlannedCall[] = [];
   if (plan.cancelRotation) {
     calls.push({
-      operation: 'CancelRotateSecret',
       api: `CancelRotateSecret SecretId=${arn}`,
       cli: 'cancel-rotate-secret',
     });
@@ -137,7 +135,7 @@ export function moveCall(arn: string, move: LabelMove): PlannedCall {
     api.push(`RemoveFromVersionId=${move.removeFrom}`);
     flags.push(`--remove-from-version-id ${move.removeFrom}`);
   }
-  return { operation: 'UpdateSecretVersionStage', api: api.join(' '), cli: flags.join(' '), move };
+  return { api: api.join(' '), cli: flags.join(' ') };
 }
 
 export function cli(rest: string, arn: string, region: string): string {

@@ -1,6 +1,5 @@
 /** Pure parts of the fleet scan: which list entries are candidates, and how hits read. */
 import type { SecretSummary } from './aws.js';
-import { CURRENT, PENDING, holdersOf, type LabelMap } from './state.js';
 
 /** Commercial regions; --all-regions tries each and skips those the account has not enabled. */
 export const KNOWN_REGIONS = [
@@ -38,13 +37,6 @@ export const KNOWN_REGIONS = [
   'mx-central-1',
   'sa-east-1',
 ];
-
-/** AWSPENDING on a version other than AWSCURRENT: RotateSecret fails until it is repaired. */
-export function isBlocked(labels: LabelMap): boolean {
-  const pending = holdersOf(labels, PENDING);
-  const current = holdersOf(labels, CURRENT);
-  return pending.some((id) => !current.includes(id));
-}
 
 export function isOverdue(s: SecretSummary, now: Date): boolean {
   return s.rotationEnabled && s.nextRotationDate !== undefined && s.nextRotationDate < now;

@@ -5,14 +5,16 @@ export const PENDING = 'AWSPENDING';
 export const PREVIOUS = 'AWSPREVIOUS';
 export const RESERVED_LABELS = [CURRENT, PENDING, PREVIOUS] as const;
 
-/** present: GetSecretValue returned a value; absent: the version has none; unknown: not readable. */
+/**
+ * present: GetSecretValue returned a value; absent: the version has none; unknown: it could
+ * not be read (access, KMS); not-checked: rotctl did not ask (only AWSPENDING is probed).
+ */
 export type ValuePresence = 'present' | 'absent' | 'unknown' | 'not-checked';
 
 export interface VersionInfo {
   id: string;
   labels: string[];
   createdDate: Date | undefined;
-  lastAccessedDate: Date | undefined;
   value: ValuePresence;
   /** Why the value is unknown (e.g. "no kms:Decrypt on the key"); never value material. */
   valueNote?: string | undefined;
@@ -34,7 +36,6 @@ export interface SecretSnapshot {
   externalType: string | undefined;
   kmsKeyId: string | undefined;
   versions: VersionInfo[];
-  readAt: Date;
 }
 
 /** version id → labels, the part of a snapshot that label writes change. */
@@ -62,4 +63,11 @@ export function sameLabels(a: LabelMap, b: LabelMap): boolean {
 
 export function isReserved(label: string): boolean {
   return (RESERVED_LABELS as readonly string[]).includes(label);
+}
+
+/** AWSPENDING on a version other than AWSCURRENT: RotateSecret fails until it is repaired. */
+export function isBlocked(labels: LabelMap): boolean {
+  const pending = holdersOf(labels, PENDING);
+  const current = holdersOf(labels, CURRENT);
+  return pending.some((id) => !current.includes(id));
 }

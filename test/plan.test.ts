@@ -27,7 +27,6 @@ function snap(labels: Labels, extra: Partial<SecretSnapshot> & { pValue?: ValueP
     id,
     labels: l,
     createdDate: new Date(NOW.getTime() - 48 * HOUR),
-    lastAccessedDate: undefined,
     value: (id === P ? pValue : 'not-checked') as ValuePresence,
   }));
   const base: SecretSnapshot = {
@@ -45,7 +44,6 @@ function snap(labels: Labels, extra: Partial<SecretSnapshot> & { pValue?: ValueP
     externalType: undefined,
     kmsKeyId: undefined,
     versions,
-    readAt: NOW,
   };
   return { ...base, ...rest };
 }

@@ -188,7 +188,6 @@ function newVersion(id: string, labels: string[]) {
     id,
     labels,
     createdDate: undefined,
-    lastAccessedDate: undefined,
     value: 'not-checked' as const,
   };
 }

@@ -107,6 +107,7 @@ async function readDecideApply(run: Run): Promise<void> {
     profile: opts.profile,
     endpoint: opts.endpointUrl,
     log: ui.verbose,
+    warn: ui.warn,
   });
   run.aws = aws;
   run.report.secret.region = aws.region;

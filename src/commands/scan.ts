@@ -10,8 +10,8 @@ import { checkRegion } from '../input.js';
 import { assess } from '../plan.js';
 import { date } from '../render.js';
 import { errorDocument, SCHEMA_VERSION } from '../report.js';
-import { KNOWN_REGIONS, age, isBlocked, isOverdue, mapLimit } from '../scan.js';
-import { PENDING } from '../state.js';
+import { KNOWN_REGIONS, age, isOverdue, mapLimit } from '../scan.js';
+import { PENDING, isBlocked } from '../state.js';
 import type { Ui } from '../ui.js';
 import {
   asRotctlError,
@@ -27,8 +27,6 @@ interface ScanFlags extends Omit<CommonFlags, 'region'> {
   allRegions?: boolean;
   all?: boolean;
   concurrency?: string;
-  /** Filled in by rotctl itself: every region of this scan. */
-  scanned?: string[];
 }
 
 export interface BlockedSecret {
@@ -62,14 +60,13 @@ export async function runScanCommand(raw: Record<string, unknown>): Promise<numb
   const ui = await uiFor({ ...flags, region: undefined });
   try {
     const regions = scanRegions(flags);
-    flags.scanned = regions;
     const limit = concurrency(flags.concurrency);
     const base = connection({ ...flags, region: undefined });
     const now = new Date();
     let done = 0;
     const results = await ui.spin(`Scanning ${regions.length} region(s)`, (update) =>
       mapLimit(regions, limit, async (region) => {
-        const result = await scanRegion(region, { ...base, region }, ui, now, flags);
+        const result = await scanRegion(region, { ...base, region }, ui, now, flags, regions);
         update(`Scanned ${++done} of ${regions.length} region(s)`);
         return result;
       }),
@@ -111,6 +108,8 @@ async function scanRegion(
   ui: Ui,
   now: Date,
   flags: ScanFlags,
+  /** Every region of this scan: a replica whose primary is among them is reported once. */
+  scanned: readonly string[],
 ): Promise<RegionResult> {
   const result: RegionResult = {
     region,
@@ -122,7 +121,7 @@ async function scanRegion(
   };
   let aws: Secrets | undefined;
   try {
-    aws = await connect({ ...conn, endpoint: conn.endpointUrl, log: ui.verbose });
+    aws = await connect({ ...conn, endpoint: conn.endpointUrl, log: ui.verbose, warn: ui.warn });
     const list = await aws.listSecrets();
     result.secrets = list.length;
     const client = aws;
@@ -130,7 +129,7 @@ async function scanRegion(
       list.filter((s) => isBlocked(s.labels)),
       PER_REGION_CONFIRMS,
       (s) =>
-        confirm(client, s, region, now, flags.scanned ?? []).catch((err: unknown) =>
+        confirm(client, s, region, now, scanned).catch((err: unknown) =>
           unconfirmedHit(result, s, region, asRotctlError(err)),
         ),
     );

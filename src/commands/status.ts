@@ -30,6 +30,7 @@ export async function status(
     profile: opts.profile,
     endpoint: opts.endpointUrl,
     log: ui.verbose,
+    warn: ui.warn,
   });
   try {
     const snap = await ui.spin(`Reading ${secretId}`, () => aws.readSnapshot(secretId));
