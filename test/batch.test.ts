@@ -404,3 +404,12 @@ test(
     assert.equal(p.count(), 0);
   },
 );
+
+test('--from-file that cannot be read: exit 2, and --output json still prints one document', async () => {
+  const r = await runCli(['cancel', '--from-file', '/nonexistent/stuck.txt', '--output', 'json']);
+  assertExit(r, 2);
+  const doc = parseJsonDoc(r) as { schemaVersion: number; result: { exitCode: number } };
+  assert.equal(doc.schemaVersion, 1);
+  assert.equal(doc.result.exitCode, 2);
+  assert.match(r.stderr, /^error: Cannot read --from-file \/nonexistent\/stuck\.txt \(ENOENT\)/m);
+});

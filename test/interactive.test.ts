@@ -69,7 +69,7 @@ afterEach(async () => {
   tty = undefined;
 });
 
-async function startRotctl(seeded: Seeded): Promise<Tty> {
+async function startRotctl(seeded: Seeded, more: string[] = []): Promise<Tty> {
   if (missing) throw new Error(missing);
   tty = await startTty({
     command: [
@@ -77,6 +77,7 @@ async function startRotctl(seeded: Seeded): Promise<Tty> {
       'bin/rotctl.js',
       'cancel',
       seeded.name,
+      ...more,
       '--endpoint-url',
       moto().endpoint,
     ],
@@ -269,6 +270,19 @@ describe('rotctl cancel on a terminal (tmux)', () => {
     assertShows(screen, 'error: Interrupted at the prompt.');
     assert.ok(!screen.includes('Turn off rotation'), 'no confirmation after Ctrl-C');
     await assertNoSentinels(t, screen, seeded);
+  });
+
+  test('batch: Ctrl-C at the first prompt stops the batch, exit 130', opts, async () => {
+    const first = await seedC01(moto().endpoint);
+    const second = await seedC01(moto().endpoint, { name: 'app/second' });
+    const t = await startRotctl(first, [second.name]);
+    await t.waitFor(SELECT_PROMPT);
+    await t.send('C-c');
+    const screen = await finished(t, 130);
+
+    assert.ok(!screen.includes('== [2/2]'), `the second secret was started:\n${screen}`);
+    assert.match(screen, /app\/second\s+-\s+not started/);
+    assert.deepEqual(await stateOf(first), C01_BEFORE);
   });
 
   test('C02: promote is refused at the prompt and roll back recommended', opts, async () => {
