@@ -167,18 +167,18 @@ function profileError(profile: string, cause: unknown): RotctlError {
 }
 
 function bindCalls(client: SecretsManagerClient, region: string): Secrets {
-  const readLabels = async (arn: string): Promise<LabelMap> =>
-    labelMap((await listVersions(client, arn)).map(toVersion));
+  const listVersionInfo = async (arn: string): Promise<VersionInfo[]> =>
+    (await listVersions(client, arn)).map(toVersion);
 
   return {
     region,
     readSnapshot: (secretId) => readSnapshot(client, region, secretId),
-    readLabels,
+    readLabels: async (arn) => labelMap(await listVersionInfo(arn)),
     describeSecret: async (secretId) => {
       const d = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
       return toSnapshot(d, d.ARN ?? secretId, region, versionsFromStages(d.VersionIdsToStages));
     },
-    listVersionInfo: async (arn) => (await listVersions(client, arn)).map(toVersion),
+    listVersionInfo,
     listSecrets: (onPage) => listSecrets(client, onPage),
     probeValue: (arn, versionId) => probeValue(client, arn, versionId),
     cancelRotation: async (arn) => {

@@ -33,18 +33,23 @@ function renderVersions(snap: SecretSnapshot, s: Style): string {
   const hidden = snap.versions.length - shown.length;
   const header = ['VERSION', 'STAGING LABELS', 'CREATED', 'VALUE'];
   const rows = shown.map((v) => [v.id, v.labels.join(', '), date(v.createdDate), valueText(v)]);
+  const out = [table(header, rows, s.dim)];
+  if (hidden > 0) out.push(s.dim(`(+${hidden} version(s) with no staging label)`));
+  if (shown.some((v) => v.value === 'not-checked')) {
+    out.push(s.dim('VALUE is checked for the AWSPENDING version only; "-" means not checked.'));
+  }
+  return out.join('\n');
+}
+
+/** Columns padded to their widest cell, two spaces apart; the header dimmed. */
+export function table(header: string[], rows: string[][], dim: (s: string) => string): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
     cells
       .map((c, i) => c.padEnd(widths[i] ?? 0))
       .join('  ')
       .trimEnd();
-  const out = [s.dim(line(header)), ...rows.map(line)];
-  if (hidden > 0) out.push(s.dim(`(+${hidden} version(s) with no staging label)`));
-  if (shown.some((v) => v.value === 'not-checked')) {
-    out.push(s.dim('VALUE is checked for the AWSPENDING version only; "-" means not checked.'));
-  }
-  return out.join('\n');
+  return [dim(line(header)), ...rows.map(line)].join('\n');
 }
 
 function valueText(v: VersionInfo): string {

@@ -5,12 +5,13 @@ import type { RotctlError } from '../errors.js';
 import { ExitCode, usageError } from '../errors.js';
 import { parseTarget, printable } from '../input.js';
 import type { Choice } from '../plan.js';
-import { errorDocument, reportJson, SCHEMA_VERSION, type Report } from '../report.js';
+import { newReport, reportJson, SCHEMA_VERSION, type Report } from '../report.js';
 import type { Ui } from '../ui.js';
 import { cancel, wasInterrupted, type CancelOptions } from './cancel.js';
 import {
   asRotctlError,
   connection,
+  failCommand,
   mostSevere,
   printError,
   uiFor,
@@ -32,9 +33,7 @@ export async function runCancelCommand(secrets: string[], raw: Record<string, un
   try {
     ids = await secretIds(secrets, flags.fromFile);
   } catch (err) {
-    const error = asRotctlError(err);
-    if (ui.json) process.stdout.write(`${errorDocument('cancel', '', error)}\n`);
-    return printError(ui, error, Boolean(flags.verbose));
+    return failCommand(ui, 'cancel', '', err, flags.verbose);
   }
   if (ids.length === 1 && flags.fromFile === undefined) {
     const { report, error } = await cancelOne(ids[0] ?? '', flags, ui, false);
@@ -106,13 +105,8 @@ async function cancelOne(id: string, flags: CancelFlags, ui: Ui, batch: boolean)
 }
 
 function failedReport(id: string, error: RotctlError): Report {
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    command: 'cancel',
-    secret: { id },
-    applied: [],
-    result: { status: 'failed', exitCode: error.exitCode, message: error.message },
-  };
+  const result = { status: 'failed' as const, exitCode: error.exitCode, message: error.message };
+  return { ...newReport(id), result };
 }
 
 function printOutcomeError(ui: Ui, error: RotctlError, flags: CancelFlags, report: Report) {

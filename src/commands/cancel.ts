@@ -2,7 +2,6 @@
  * rotctl cancel: read, decide, then cancel the rotation and repair the staging labels.
  * The order is fixed: every read and every question comes before the first write.
  */
-import { connect } from '../aws.js';
 import { ExitCode, RotctlError } from '../errors.js';
 import { assess, buildPlan, type Assessment, type Plan } from '../plan.js';
 import {
@@ -28,7 +27,7 @@ import type { Ui } from '../ui.js';
 import { apply } from './apply.js';
 import { decide } from './decide.js';
 import { finish, interruption, show, type CancelOptions, type Run } from './run.js';
-import { asRotctlError } from './shared.js';
+import { asRotctlError, connectFor } from './shared.js';
 
 export type { CancelOptions } from './run.js';
 
@@ -102,13 +101,7 @@ function statusOf(err: RotctlError): ResultStatus {
 
 async function readDecideApply(run: Run): Promise<void> {
   const { ui, opts } = run;
-  const aws = await connect({
-    region: opts.region,
-    profile: opts.profile,
-    endpoint: opts.endpointUrl,
-    log: ui.verbose,
-    warn: ui.warn,
-  });
+  const aws = await connectFor(opts, ui);
   run.aws = aws;
   run.report.secret.region = aws.region;
 

@@ -4,17 +4,15 @@ import type { Choice } from '../plan.js';
 import type { Report, ResultStatus } from '../report.js';
 import type { LabelMap } from '../state.js';
 import type { Ui } from '../ui.js';
+import type { Connection } from './shared.js';
 
-export interface CancelOptions {
+export interface CancelOptions extends Connection {
   secretId: string;
   /** Part of a batch: Ctrl-C stops before the next write instead of exiting at once. */
   batch: boolean;
   yes: boolean;
   choice: Choice | undefined;
   dryRun: boolean;
-  region: string | undefined;
-  profile: string | undefined;
-  endpointUrl: string | undefined;
 }
 
 export interface Run {

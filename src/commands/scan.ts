@@ -3,21 +3,22 @@
  * then each hit is re-confirmed with DescribeSecret because ListSecrets can lag by minutes.
  */
 import { advise } from '../advice.js';
-import { connect, type SecretSummary, type Secrets } from '../aws.js';
+import type { SecretSummary, Secrets } from '../aws.js';
 import type { RotctlError } from '../errors.js';
 import { ExitCode, usageError } from '../errors.js';
 import { checkRegion } from '../input.js';
 import { assess } from '../plan.js';
-import { date } from '../render.js';
-import { errorDocument, SCHEMA_VERSION } from '../report.js';
+import { date, table } from '../render.js';
+import { SCHEMA_VERSION } from '../report.js';
 import { KNOWN_REGIONS, age, isOverdue, mapLimit } from '../scan.js';
 import { PENDING, isBlocked } from '../state.js';
 import type { Ui } from '../ui.js';
 import {
   asRotctlError,
   connection,
+  connectFor,
+  failCommand,
   mostSevere,
-  printError,
   uiFor,
   type CommonFlags,
 } from './shared.js';
@@ -73,9 +74,7 @@ export async function runScanCommand(raw: Record<string, unknown>): Promise<numb
     );
     return report(results, ui, Boolean(flags.all));
   } catch (err) {
-    const error = asRotctlError(err);
-    if (ui.json) process.stdout.write(`${errorDocument('scan', '', error)}\n`);
-    return printError(ui, error, Boolean(flags.verbose));
+    return failCommand(ui, 'scan', '', err, flags.verbose);
   }
 }
 
@@ -121,7 +120,7 @@ async function scanRegion(
   };
   let aws: Secrets | undefined;
   try {
-    aws = await connect({ ...conn, endpoint: conn.endpointUrl, log: ui.verbose, warn: ui.warn });
+    aws = await connectFor(conn, ui);
     const list = await aws.listSecrets();
     result.secrets = list.length;
     const client = aws;
@@ -306,14 +305,4 @@ function renderScan(results: RegionResult[], ui: Ui, all: boolean): string {
   const skipped = results.filter((r) => r.skipped).map((r) => r.region);
   if (skipped.length > 0) lines.push(s.dim(`Skipped (not enabled): ${skipped.join(', ')}`));
   return lines.join('\n');
-}
-
-function table(header: string[], rows: string[][], dim: (s: string) => string): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [dim(line(header)), ...rows.map(line)].join('\n');
 }

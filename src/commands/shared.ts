@@ -1,6 +1,8 @@
 /** What every command does with its flags: check them, build the Ui, print errors the same way. */
 import { ExitCode, RotctlError } from '../errors.js';
 import { checkEndpoint, checkRegion } from '../input.js';
+import { connect, type Secrets } from '../aws.js';
+import { errorDocument } from '../report.js';
 import { createUi, type Ui } from '../ui.js';
 
 export interface CommonFlags {
@@ -53,6 +55,30 @@ export function printError(ui: Ui, err: RotctlError, verbose: boolean): number {
     process.stderr.write(`${ui.style.dim(err.cause.stack)}\n`);
   }
   return err.exitCode;
+}
+
+/** Where a command stops on an error: one JSON document if asked for, then the error line. */
+export function failCommand(
+  ui: Ui,
+  command: string,
+  id: string,
+  err: unknown,
+  verbose: boolean | undefined,
+): number {
+  const error = asRotctlError(err);
+  if (ui.json) process.stdout.write(`${errorDocument(command, id, error)}\n`);
+  return printError(ui, error, Boolean(verbose));
+}
+
+/** The AWS door for a command: its connection flags, its -v log and its warnings. */
+export function connectFor(conn: Connection, ui: Ui): Promise<Secrets> {
+  return connect({
+    region: conn.region,
+    profile: conn.profile,
+    endpoint: conn.endpointUrl,
+    log: ui.verbose,
+    warn: ui.warn,
+  });
 }
 
 export function asRotctlError(err: unknown): RotctlError {

@@ -1,37 +1,27 @@
 /** rotctl status: the same reads and classification as cancel, and never a write. */
 import { advise } from '../advice.js';
-import { connect } from '../aws.js';
 import { ExitCode } from '../errors.js';
 import { assess } from '../plan.js';
 import { field, renderAssessment, renderOptions, renderSecret } from '../render.js';
-import { assessmentJson, errorDocument, snapshotJson, SCHEMA_VERSION } from '../report.js';
+import { assessmentJson, snapshotJson, SCHEMA_VERSION } from '../report.js';
 import { parseTarget } from '../input.js';
 import type { Ui } from '../ui.js';
-import { asRotctlError, connection, printError, uiFor, type CommonFlags } from './shared.js';
-
-export interface StatusOptions {
-  region: string | undefined;
-  profile: string | undefined;
-  endpointUrl: string | undefined;
-}
+import {
+  connection,
+  connectFor,
+  failCommand,
+  uiFor,
+  type CommonFlags,
+  type Connection,
+} from './shared.js';
 
 export interface StatusOutcome {
   exitCode: number;
   document: Record<string, unknown>;
 }
 
-export async function status(
-  secretId: string,
-  opts: StatusOptions,
-  ui: Ui,
-): Promise<StatusOutcome> {
-  const aws = await connect({
-    region: opts.region,
-    profile: opts.profile,
-    endpoint: opts.endpointUrl,
-    log: ui.verbose,
-    warn: ui.warn,
-  });
+export async function status(secretId: string, opts: Connection, ui: Ui): Promise<StatusOutcome> {
+  const aws = await connectFor(opts, ui);
   try {
     const snap = await ui.spin(`Reading ${secretId}`, () => aws.readSnapshot(secretId));
     const a = assess(snap);
@@ -72,8 +62,6 @@ export async function runStatusCommand(secret: string, raw: Record<string, unkno
     if (ui.json) process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
     return exitCode;
   } catch (err) {
-    const error = asRotctlError(err);
-    if (ui.json) process.stdout.write(`${errorDocument('status', secret, error)}\n`);
-    return printError(ui, error, Boolean(flags.verbose));
+    return failCommand(ui, 'status', secret, err, flags.verbose);
   }
 }
